@@ -1,0 +1,162 @@
+import { z } from "zod";
+
+/** Fly region codes are three lowercase letters (ams, iad, lhr, …). */
+const flyRegion = z.string().regex(/^[a-z]{3}$/, "a Fly region code such as \"ams\" or \"iad\"");
+const dnsName = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "a lowercase DNS name such as \"app.example.com\"");
+const appName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "a Fly app name: lowercase letters, digits and dashes");
+const githubLogin = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "a GitHub user login");
+const githubTeam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[a-z0-9][a-z0-9_-]*$/, "a team as \"org/team-slug\"");
+
+export const slotName = z.enum(["blue", "green"]).describe("Which blue/green slot takes live traffic.");
+export type SlotName = z.infer<typeof slotName>;
+
+export const healthGateSchema = z
+  .object({
+    path: z.string().startsWith("/").default("/healthz").describe("Path the gate probes on the idle slot."),
+    expectedStatus: z.number().int().min(100).max(599).default(200).describe("HTTP status a healthy probe returns."),
+    intervalMs: z.number().int().min(50).default(500).describe("Time between probes."),
+    timeoutMs: z.number().int().min(50).default(2000).describe("Timeout of one probe."),
+    healthyThreshold: z.number().int().min(1).default(3).describe("Consecutive passes that open the gate."),
+    unhealthyThreshold: z.number().int().min(1).default(2).describe("Consecutive failures that fail the gate."),
+    deadlineMs: z.number().int().min(1000).default(60_000).describe("Overall time the gate may take."),
+  })
+  .strict()
+  .superRefine((g, ctx) => {
+    if (g.timeoutMs > g.deadlineMs) {
+      ctx.addIssue({ code: "custom", path: ["timeoutMs"], message: `a timeout no longer than deadlineMs (${g.deadlineMs})` });
+    }
+  })
+  .describe("The health gate between a release reaching the idle slot and taking live traffic.");
+export type HealthGateConfig = z.infer<typeof healthGateSchema>;
+
+const featuresSchema = z
+  .record(z.string().regex(/^[a-z][a-z0-9_]*$/, "a flag name in snake_case"), z.boolean())
+  .default({})
+  .describe("Feature flags, passed to the app as FLAG_<NAME>=true|false.");
+
+const commonShape = {
+  release: z.string().min(1).describe("The release to run: an image digest on fly, a version label on local."),
+  liveSlot: slotName.default("blue"),
+  healthGate: healthGateSchema.default({}),
+  bakeSeconds: z.number().min(0).max(3600).default(5).describe("How long deploy verifies the live endpoint after the switch."),
+  features: featuresSchema,
+};
+
+export const localSchema = z
+  .object({
+    environment: z.literal("local"),
+    ...commonShape,
+    release: commonShape.release.default("v1"),
+    local: z
+      .object({
+        proxyPort: z.number().int().min(1024).max(65535).default(18000).describe("Port of the local router (HAProxy)."),
+        bluePort: z.number().int().min(1024).max(65535).default(18001).describe("Port of the blue slot's process."),
+        greenPort: z.number().int().min(1024).max(65535).default(18002).describe("Port of the green slot's process."),
+        adminPort: z.number().int().min(1024).max(65535).default(18003).describe("Port of HAProxy's stats page."),
+        appDir: z.string().default("examples/app").describe("Directory of the app to run, relative to the project."),
+        command: z.array(z.string()).min(1).default(["node", "server.js"]).describe("Command that starts the app."),
+        failHealth: z.boolean().default(false).describe("Test switch: the release answers /healthz with 503."),
+        failAfterMs: z.number().int().min(0).optional().describe("Test switch: the release fails every request this long after start."),
+      })
+      .strict()
+      .default({})
+      .superRefine((l, ctx) => {
+        const ports = [l.proxyPort, l.bluePort, l.greenPort, l.adminPort];
+        if (new Set(ports).size !== ports.length) {
+          ctx.addIssue({ code: "custom", message: `four different ports, found ${ports.join(", ")}` });
+        }
+      }),
+  })
+  .strict();
+
+const machineSize = z
+  .object({
+    cpuKind: z.enum(["shared", "performance"]).default("shared"),
+    cpus: z.number().int().refine((n) => [1, 2, 4, 8, 16].includes(n), "1, 2, 4, 8 or 16 CPUs"),
+    memoryMb: z.number().int().min(256).refine((n) => n % 256 === 0, "a multiple of 256 MB"),
+  })
+  .strict();
+
+export const flySchema = z
+  .object({
+    org: z.string().min(1).describe("Fly organization slug."),
+    app: appName.describe("Fly app name."),
+    regions: z.array(flyRegion).min(1).describe("Regions machines are spread over, in order of preference."),
+    machinesPerSlot: z.number().int().min(1).max(20).describe("Machines in each blue/green slot."),
+    size: machineSize,
+    internalPort: z.number().int().min(1).max(65535).default(8080),
+    router: z.enum(["cordon", "cloudflare"]).default("cordon").describe("How traffic switches: Fly cordoning, or the Cloudflare record (two apps)."),
+  })
+  .strict()
+  .superRefine((f, ctx) => {
+    if (new Set(f.regions).size !== f.regions.length) {
+      ctx.addIssue({ code: "custom", path: ["regions"], message: `each region once, found ${f.regions.join(", ")}` });
+    }
+  });
+
+export const githubSchema = z
+  .object({
+    owner: z.string().min(1),
+    repository: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a repository name without the owner"),
+    defaultBranch: z.string().min(1).default("main"),
+    reviewers: z
+      .object({ users: z.array(githubLogin).default([]), teams: z.array(githubTeam).default([]) })
+      .strict()
+      .default({}),
+    mergeIsRelease: z.boolean().default(false).describe("Production needs no reviewer: merging is the release decision."),
+    waitTimerMinutes: z.number().int().min(0).max(43200).default(0),
+    requiredChecks: z.array(z.string().min(1)).default([]).describe("Status checks the default branch requires."),
+    requiredApprovals: z.number().int().min(0).max(6).default(1),
+    protection: z.enum(["ruleset", "branch-protection"]).default("ruleset"),
+    enforceAdmins: z.boolean().default(true),
+  })
+  .strict();
+
+export const cloudflareSchema = z
+  .object({
+    zone: dnsName.describe("The Cloudflare zone (domain) that holds the hostname."),
+    hostname: dnsName.describe("The public hostname of this environment."),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.hostname !== c.zone && !c.hostname.endsWith(`.${c.zone}`)) {
+      ctx.addIssue({ code: "custom", path: ["hostname"], message: `a hostname inside the zone ${c.zone}, found ${c.hostname}` });
+    }
+  });
+
+const cloudShape = {
+  ...commonShape,
+  fly: flySchema,
+  github: githubSchema,
+  cloudflare: cloudflareSchema,
+};
+
+export const stagingSchema = z.object({ environment: z.literal("staging"), ...cloudShape }).strict();
+export const productionSchema = z
+  .object({ environment: z.literal("production"), ...cloudShape })
+  .strict()
+  .superRefine((p, ctx) => {
+    if (p.github.requiredChecks.length === 0) {
+      ctx.addIssue({ code: "custom", path: ["github", "requiredChecks"], message: "at least one required status check on production" });
+    }
+    const reviewers = p.github.reviewers.users.length + p.github.reviewers.teams.length;
+    if (reviewers === 0 && !p.github.mergeIsRelease) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["github", "reviewers"],
+        message: "at least one reviewer on production, or github.mergeIsRelease: true to release on merge",
+      });
+    }
+  });
+
+export const environmentSchema = z.enum(["local", "staging", "production"]).describe("Which environment this stack is.");
+export type Environment = z.infer<typeof environmentSchema>;
+
+/** The schema for each environment: chosen by `environment` before the rest is parsed. */
+export const schemaFor = { local: localSchema, staging: stagingSchema, production: productionSchema } as const;
+
+export type LocalConfig = z.infer<typeof localSchema>;
+export type CloudConfig = z.infer<typeof stagingSchema> | z.infer<typeof productionSchema>;
+export type StackConfig = LocalConfig | CloudConfig;

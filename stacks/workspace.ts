@@ -1,0 +1,44 @@
+import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import * as path from "node:path";
+
+/** The project's root: where Pulumi.yaml lives. */
+export const projectDir = path.resolve(__dirname, "..");
+
+/**
+ * The local stack's secrets passphrase. Not a secret: it protects only the local stack's state,
+ * which holds nothing of value. Other stacks take PULUMI_CONFIG_PASSPHRASE from the environment.
+ */
+export const LOCAL_PASSPHRASE = "flightdeck-local";
+
+export class StackSetupError extends Error {
+  override name = "StackSetupError";
+}
+
+/** Environment the engine runs with for this stack. */
+export function engineEnv(stackName: string): Record<string, string> {
+  const env: Record<string, string> = {
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+  if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && process.env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
+    if (stackName !== "local" && !stackName.startsWith("test-")) {
+      throw new StackSetupError(
+        `stack ${stackName}: set PULUMI_CONFIG_PASSPHRASE (or PULUMI_CONFIG_PASSPHRASE_FILE) to open its secrets; ` +
+          `only the local stack has a default passphrase`,
+      );
+    }
+    env.PULUMI_CONFIG_PASSPHRASE = LOCAL_PASSPHRASE;
+  }
+  return env;
+}
+
+/** Opens (creating on first use) a stack of this project through the Automation API. */
+export async function openStack(stackName: string, workDir: string = projectDir): Promise<Stack> {
+  if (!process.env.PULUMI_BACKEND_URL) {
+    throw new StackSetupError("PULUMI_BACKEND_URL is not set: run project commands through npm (scripts/engine.sh sets it)");
+  }
+  return LocalWorkspace.createOrSelectStack(
+    { stackName, workDir },
+    { envVars: engineEnv(stackName), secretsProvider: "passphrase" },
+  );
+}
