@@ -1,0 +1,118 @@
+/**
+ * The inputs of Flightdeck's Fly.io dynamic resources, shared by the resources themselves and by
+ * the policy pack that guards them. Field names follow the Fly Machines API (snake_case inside
+ * `config`), so a machine's `config` is sent to Fly as it is.
+ *
+ * Dynamic resources appear to the engine (and to policies) with the type
+ * `pulumi-nodejs:dynamic/flightdeck:<Name>`, where <Name> is one of `flyResourceTypes`.
+ */
+export const flyResourceTypes = {
+  app: "FlyApp",
+  machine: "FlyMachine",
+  secrets: "FlyAppSecrets",
+  ipAssignment: "FlyIpAssignment",
+  certificate: "FlyCertificate",
+} as const;
+
+/** The engine's type token for one of Flightdeck's dynamic resources. */
+export function dynamicTypeToken(name: string): string {
+  return `pulumi-nodejs:dynamic/flightdeck:${name}`;
+}
+
+export interface FlyHttpCheck {
+  type: "http";
+  port?: number;
+  method?: string;
+  path: string;
+  /** Go duration strings, as Fly takes them: "10s", "2s". */
+  interval: string;
+  timeout: string;
+  grace_period?: string;
+}
+
+export interface FlyServicePort {
+  port: number;
+  handlers: string[];
+  force_https?: boolean;
+}
+
+export interface FlyService {
+  protocol: "tcp" | "udp";
+  internal_port: number;
+  ports: FlyServicePort[];
+  checks?: FlyHttpCheck[];
+  autostop?: boolean | string;
+  autostart?: boolean;
+}
+
+export interface FlyGuest {
+  cpu_kind: "shared" | "performance";
+  cpus: number;
+  memory_mb: number;
+}
+
+export interface FlyMachineConfig {
+  /** Always an image pinned by digest: `registry.fly.io/<app>@sha256:<64 hex>`. */
+  image: string;
+  guest: FlyGuest;
+  env?: Record<string, string>;
+  services?: FlyService[];
+  /** Top-level machine checks, by name. */
+  checks?: Record<string, FlyHttpCheck>;
+  metadata?: Record<string, string>;
+  restart?: { policy: "no" | "always" | "on-failure"; max_retries?: number };
+  stop_config?: { timeout?: string; signal?: string };
+}
+
+export interface FlyMachineInputs {
+  app: string;
+  /** Machine name, deterministic: `<app>-<slot>-<index>`. */
+  name: string;
+  /** Preferred region, then fallbacks when Fly reports no capacity. */
+  region: string;
+  fallbackRegions: string[];
+  config: FlyMachineConfig;
+  /** How long an update may wait for the new instance to start and pass its checks. */
+  updateDeadlineMs: number;
+  /** Start cordoned (out of rotation): the blue/green router uncordons the live slot. */
+  cordoned?: boolean;
+}
+
+export interface FlyAppInputs {
+  org: string;
+  name: string;
+  network?: string;
+}
+
+export interface FlyAppSecretsInputs {
+  app: string;
+  /** Secret name → value. Always a Pulumi secret. */
+  values: Record<string, string>;
+}
+
+export interface FlyIpAssignmentInputs {
+  app: string;
+  type: "shared_v4" | "v6";
+  region?: string;
+}
+
+export interface FlyCertificateInputs {
+  app: string;
+  hostname: string;
+}
+
+/** The health gate's type token and inputs (a dynamic resource of the blue/green component). */
+export const healthGateType = "HealthGate";
+export interface HealthGateInputs {
+  /** URL of the idle slot the gate probes, without the path. */
+  target: string;
+  path: string;
+  expectedStatus: number;
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  deadlineMs: number;
+  /** The release being gated: a new release re-runs the gate. */
+  release: string;
+}
