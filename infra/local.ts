@@ -1,5 +1,7 @@
 import * as path from "node:path";
-import { LocalApp } from "../components/local/app";
+import { BlueGreen } from "../components/bluegreen/bluegreen";
+import { localPlatform } from "../components/local/platform";
+import { featureEnv } from "./features-env";
 import type { LocalConfig } from "./config/schema";
 
 export interface LocalContext {
@@ -7,19 +9,35 @@ export interface LocalContext {
   stack: string;
 }
 
-function featureEnv(features: Record<string, boolean>): Record<string, string> {
-  return Object.fromEntries(Object.entries(features).map(([k, v]) => [`FLAG_${k.toUpperCase()}`, String(v)]));
-}
-
-/** The local environment: the sample app as a local process. */
+/** The local environment: blue/green slots as local processes behind HAProxy. */
 export function localEnvironment(config: LocalConfig, ctx: LocalContext) {
-  const app = new LocalApp("app", {
-    release: config.release,
+  const platform = localPlatform({
     appDir: path.resolve(ctx.projectDir, config.local.appDir),
     command: config.local.command,
-    port: config.local.proxyPort,
     env: featureEnv(config.features),
-    logDir: path.join(ctx.projectDir, ".pulumi", "local", ctx.stack, "logs"),
+    ports: {
+      proxy: config.local.proxyPort,
+      admin: config.local.adminPort,
+      blue: config.local.bluePort,
+      green: config.local.greenPort,
+    },
+    stateDir: path.join(ctx.projectDir, ".pulumi", "local", ctx.stack),
   });
-  return { url: app.url, release: config.release };
+  const bg = new BlueGreen("app", {
+    release: config.release,
+    liveSlot: config.liveSlot,
+    previousRelease: config.previousRelease,
+    healthGate: config.healthGate,
+    platform,
+  });
+  return {
+    environment: config.environment,
+    url: bg.url,
+    liveSlot: bg.liveSlot,
+    release: bg.release,
+    previousRelease: bg.previousRelease,
+    slotUrls: bg.slotUrls,
+    trafficSwitch: bg.trafficSwitch,
+    gateOpenedAt: bg.gateOpenedAt,
+  };
 }

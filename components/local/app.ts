@@ -14,6 +14,8 @@ export interface LocalAppArgs {
   readonly env?: pulumi.Input<Record<string, string>>;
   /** Directory for logs. */
   readonly logDir: pulumi.Input<string>;
+  /** Directory for pid files. */
+  readonly runDir: pulumi.Input<string>;
   /** @default "/healthz" */
   readonly readyPath?: pulumi.Input<string>;
   /** @default 15000 */
@@ -37,6 +39,7 @@ export class LocalApp extends pulumi.ComponentResource {
         readyPath: args.readyPath ?? "/healthz",
         readyTimeoutMs: args.readyTimeoutMs ?? 15_000,
         logFile: pulumi.output(args.logDir).apply((d) => path.join(d, `${name}.log`)),
+        pidFile: pulumi.output(args.runDir).apply((d) => path.join(d, `${name}.pid`)),
       },
       { parent: this },
     );

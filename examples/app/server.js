@@ -1,14 +1,22 @@
 // The sample app Flightdeck deploys: an HTTP server with /healthz and /version.
-// Env: PORT (default 8080), APP_VERSION (what /version reports), FAIL_HEALTH=1 (answers /healthz
-// with 503, to exercise the health gate), FAIL_AFTER_MS (starts failing every request that long
-// after start, to exercise post-switch reverts), FLAG_* (feature flags, echoed by /version).
+// Env: PORT (default 8080), APP_VERSION (what /version reports), FLAG_* (feature flags, echoed
+// by /version).
+// Releases built to fail, so the delivery path can be exercised on purpose (tests, benchmarks):
+// a version ending in "-unhealthy" (or FAIL_HEALTH=1) answers /healthz with 503; a version ending
+// in "-fails-after-<N>ms" (or FAIL_AFTER_MS=N) answers every request with 500 from N ms after start.
 "use strict";
 const http = require("node:http");
 
 const port = Number(process.env.PORT || 8080);
 const version = process.env.APP_VERSION || "dev";
 const startedAt = Date.now();
-const failAfterMs = process.env.FAIL_AFTER_MS ? Number(process.env.FAIL_AFTER_MS) : undefined;
+const failAfterMatch = /-fails-after-(\d+)ms$/.exec(version);
+const failAfterMs = process.env.FAIL_AFTER_MS
+  ? Number(process.env.FAIL_AFTER_MS)
+  : failAfterMatch
+    ? Number(failAfterMatch[1])
+    : undefined;
+const unhealthy = process.env.FAIL_HEALTH === "1" || version.endsWith("-unhealthy");
 const flags = Object.fromEntries(
   Object.entries(process.env)
     .filter(([k]) => k.startsWith("FLAG_"))
@@ -26,7 +34,7 @@ const server = http.createServer((req, res) => {
   };
   if (failing()) return send(500, { error: "release is failing on purpose (FAIL_AFTER_MS)" });
   if (req.url === "/healthz") {
-    if (process.env.FAIL_HEALTH === "1") return send(503, { status: "unhealthy" });
+    if (unhealthy) return send(503, { status: "unhealthy" });
     return send(200, { status: "ok" });
   }
   if (req.url === "/version") return send(200, { version, flags });

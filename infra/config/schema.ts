@@ -41,6 +41,9 @@ const commonShape = {
   liveSlot: slotName.default("blue"),
   healthGate: healthGateSchema.default({}),
   bakeSeconds: z.number().min(0).max(3600).default(5).describe("How long deploy verifies the live endpoint after the switch."),
+  bakeProbeIntervalMs: z.number().int().min(100).default(1000).describe("Time between probes of the live endpoint while baking."),
+  bakeUnhealthyThreshold: z.number().int().min(1).default(2).describe("Consecutive failed bake probes that revert the deploy."),
+  previousRelease: z.string().min(1).optional().describe("Set by deploy: the release the warm (not live) slot keeps running."),
   features: featuresSchema,
 };
 
@@ -57,8 +60,6 @@ export const localSchema = z
         adminPort: z.number().int().min(1024).max(65535).default(18003).describe("Port of HAProxy's stats page."),
         appDir: z.string().default("examples/app").describe("Directory of the app to run, relative to the project."),
         command: z.array(z.string()).min(1).default(["node", "server.js"]).describe("Command that starts the app."),
-        failHealth: z.boolean().default(false).describe("Test switch: the release answers /healthz with 503."),
-        failAfterMs: z.number().int().min(0).optional().describe("Test switch: the release fails every request this long after start."),
       })
       .strict()
       .default({})

@@ -1,0 +1,76 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HealthGate } from "./health-gate";
+import type { BlueGreenPlatform, SlotDeployment, TrafficSwitchSpec } from "./platform";
+import { otherSlot, type SlotName } from "./slots";
+
+export interface HealthGateSettings {
+  path: string;
+  expectedStatus: number;
+  intervalMs: number;
+  timeoutMs: number;
+  healthyThreshold: number;
+  unhealthyThreshold: number;
+  deadlineMs: number;
+}
+
+export interface BlueGreenArgs {
+  /** The release that takes live traffic (image digest on fly, version label on local). */
+  readonly release: string;
+  /** The slot that runs `release` and takes live traffic. */
+  readonly liveSlot: SlotName;
+  /** The release the other slot keeps warm; no other slot when absent (first deploy). */
+  readonly previousRelease?: string;
+  readonly healthGate: HealthGateSettings;
+  readonly platform: BlueGreenPlatform;
+}
+
+/**
+ * Two slots and a router. The live slot runs the release; the gate probes it directly; the router
+ * depends on the gate, so even a plain `pulumi up` never sends live traffic to a release that
+ * failed its gate. The other slot stays warm with the previous release, so reverting is a router
+ * switch, not a rebuild.
+ */
+export class BlueGreen extends pulumi.ComponentResource {
+  readonly url: pulumi.Output<string>;
+  readonly liveSlot: pulumi.Output<SlotName>;
+  readonly release: pulumi.Output<string>;
+  readonly previousRelease: pulumi.Output<string | undefined>;
+  readonly slotUrls: pulumi.Output<Partial<Record<SlotName, string>>>;
+  readonly trafficSwitch: pulumi.Output<TrafficSwitchSpec>;
+  readonly gateOpenedAt: pulumi.Output<string>;
+
+  constructor(name: string, args: BlueGreenArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flightdeck:bluegreen:BlueGreen", name, {}, opts);
+    const warm = otherSlot(args.liveSlot);
+    const slots: Partial<Record<SlotName, SlotDeployment>> = {
+      [args.liveSlot]: args.platform.slot(args.liveSlot, args.release, this),
+    };
+    if (args.previousRelease !== undefined) slots[warm] = args.platform.slot(warm, args.previousRelease, this);
+    const live = slots[args.liveSlot]!;
+
+    const gate = new HealthGate(
+      `${name}-gate`,
+      { ...args.healthGate, target: live.url, release: args.release },
+      { parent: this, dependsOn: live.resources },
+    );
+    const router = args.platform.router(args.liveSlot, slots, gate, this);
+
+    this.url = router.url;
+    this.liveSlot = pulumi.output(args.liveSlot);
+    this.release = pulumi.output(args.release);
+    this.previousRelease = pulumi.output(args.previousRelease);
+    this.slotUrls = pulumi.all(
+      Object.fromEntries(Object.entries(slots).map(([slot, d]) => [slot, d!.url])) as Record<string, pulumi.Output<string>>,
+    ) as pulumi.Output<Partial<Record<SlotName, string>>>;
+    this.trafficSwitch = router.trafficSwitch;
+    this.gateOpenedAt = gate.openedAt;
+    this.registerOutputs({
+      url: this.url,
+      liveSlot: this.liveSlot,
+      release: this.release,
+      previousRelease: this.previousRelease,
+      slotUrls: this.slotUrls,
+      trafficSwitch: this.trafficSwitch,
+    });
+  }
+}

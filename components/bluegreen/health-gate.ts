@@ -1,0 +1,79 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { HealthGateInputs } from "../fly/contract";
+import { emptyTally, recordProbe, type GateTally } from "./gate-logic";
+
+export type { HealthGateInputs };
+
+export interface HealthGateOutputs extends HealthGateInputs {
+  /** When the gate opened (ISO time). */
+  openedAt: string;
+  probes: number;
+}
+
+async function probeOnce(url: string, expectedStatus: number, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return { ok: res.status === expectedStatus, detail: `HTTP ${res.status}` };
+  } catch (err) {
+    return { ok: false, detail: (err as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (err as Error).message };
+  }
+}
+
+/** Probes until the gate opens; throws (failing the update, so the router never moves) when it closes. */
+async function runGate(inputs: HealthGateInputs): Promise<HealthGateOutputs> {
+  const url = `${inputs.target}${inputs.path}`;
+  const started = Date.now();
+  let tally: GateTally = emptyTally;
+  for (;;) {
+    const probe = await probeOnce(url, inputs.expectedStatus, inputs.timeoutMs);
+    const step = recordProbe(tally, probe, inputs);
+    tally = step.tally;
+    if (step.verdict === "open") return { ...inputs, openedAt: new Date().toISOString(), probes: tally.probes };
+    if (step.verdict === "closed") {
+      throw new Error(
+        `health gate closed for release ${inputs.release}: ${tally.consecutiveFailures} failed probes in a row of ${url} ` +
+          `(expected HTTP ${inputs.expectedStatus}, last: ${tally.lastFailure}); live traffic was not moved`,
+      );
+    }
+    if (Date.now() - started + inputs.intervalMs > inputs.deadlineMs) {
+      throw new Error(
+        `health gate deadline of ${inputs.deadlineMs} ms passed for release ${inputs.release} on ${url} ` +
+          `after ${tally.probes} probes (last: ${probe.detail}); live traffic was not moved`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, inputs.intervalMs));
+  }
+}
+
+export const healthGateProvider: pulumi.dynamic.ResourceProvider<HealthGateInputs, HealthGateOutputs> = {
+  async create(inputs) {
+    const outs = await runGate(inputs);
+    return { id: `gate-${Date.now()}`, outs };
+  },
+  async read(id, props) {
+    // A gate is a verdict at a point in time: nothing out there can drift.
+    return { id, props };
+  },
+  async diff(_id, olds, news) {
+    // Any change (new release, other target, other rules) means the verdict must be earned again.
+    const keys = Object.keys(news) as (keyof HealthGateInputs)[];
+    const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    return { changes: changed.length > 0 };
+  },
+  async update(_id, _olds, news) {
+    return { outs: await runGate(news) };
+  },
+};
+
+export type HealthGateArgs = { [K in keyof HealthGateInputs]: pulumi.Input<HealthGateInputs[K]> };
+
+/** Passes an update only when the slot behind `target` is healthy; whatever depends on it waits. */
+export class HealthGate extends pulumi.dynamic.Resource {
+  declare readonly openedAt: pulumi.Output<string>;
+  declare readonly probes: pulumi.Output<number>;
+
+  constructor(name: string, args: HealthGateArgs, opts?: pulumi.CustomResourceOptions) {
+    super(healthGateProvider, name, { ...args, openedAt: undefined, probes: undefined }, opts, "flightdeck", "HealthGate");
+  }
+}

@@ -1,0 +1,38 @@
+import type * as pulumi from "@pulumi/pulumi";
+import type { SlotName } from "./slots";
+
+/** A slot as declared: where it answers, and what must exist before it can be probed. */
+export interface SlotDeployment {
+  /** URL that reaches this slot directly (not through the router). */
+  readonly url: pulumi.Output<string>;
+  readonly resources: pulumi.Resource[];
+}
+
+/**
+ * How the driver switches traffic without the engine (the fast revert): the local router's admin
+ * socket, or the Fly machines to cordon and uncordon.
+ */
+export type TrafficSwitchSpec =
+  | { kind: "local"; socketPath: string }
+  | { kind: "fly"; app: string; machines: Record<SlotName, string[]> };
+
+export interface RouterDeployment {
+  /** The live endpoint. */
+  readonly url: pulumi.Output<string>;
+  readonly trafficSwitch: pulumi.Output<TrafficSwitchSpec>;
+}
+
+/**
+ * What blue/green needs from a platform: somewhere to run a release, and a router. `local` and
+ * `fly` implement it; BlueGreen and the health gate never know which one they have.
+ */
+export interface BlueGreenPlatform {
+  slot(slot: SlotName, release: string, parent: pulumi.Resource): SlotDeployment;
+  /** The router sends live traffic to `live`; it must be declared to depend on `gate`. */
+  router(
+    live: SlotName,
+    slots: Partial<Record<SlotName, SlotDeployment>>,
+    gate: pulumi.Resource,
+    parent: pulumi.Resource,
+  ): RouterDeployment;
+}

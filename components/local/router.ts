@@ -1,0 +1,120 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { SlotName } from "../bluegreen/slots";
+import { readLiveSlot, setLiveSlot } from "./haproxy-admin";
+import { renderHaproxyConfig } from "./haproxy-config";
+import { isAlive, removePidFile, spawnDetached, stopProcess, tailOf } from "./os-process";
+
+export interface LocalRouterInputs {
+  /** Directory for HAProxy's config, socket, log and pid files. */
+  stateDir: string;
+  proxyPort: number;
+  adminPort: number;
+  servers: Record<SlotName, number>;
+  live: SlotName;
+  /** The HAProxy binary. @default "haproxy" */
+  haproxy: string;
+}
+
+export interface LocalRouterOutputs extends LocalRouterInputs {
+  pid: number;
+  url: string;
+  socketPath: string;
+}
+
+function files(stateDir: string) {
+  return {
+    config: path.join(stateDir, "haproxy.cfg"),
+    socket: path.join(stateDir, "admin.sock"),
+    log: path.join(stateDir, "haproxy.log"),
+    pid: path.join(stateDir, "haproxy.pid"),
+  };
+}
+
+function writeConfig(inputs: LocalRouterInputs): void {
+  const f = files(inputs.stateDir);
+  fs.mkdirSync(inputs.stateDir, { recursive: true });
+  const spec = { ...inputs, socketPath: f.socket };
+  // Written atomically: a restart of HAProxy must find the live slot, not half a file.
+  fs.writeFileSync(`${f.config}.tmp`, renderHaproxyConfig(spec));
+  fs.renameSync(`${f.config}.tmp`, f.config);
+}
+
+async function waitSocket(socket: string, pid: number, log: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) throw new Error(`HAProxy exited at start. Log ${log}:\n${tailOf(log)}`);
+    try {
+      if ((await readLiveSlot(socket)) !== undefined) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`HAProxy's admin socket ${socket} did not answer within 10 s. Log ${log}:\n${tailOf(log)}`);
+}
+
+async function start(inputs: LocalRouterInputs): Promise<LocalRouterOutputs> {
+  const f = files(inputs.stateDir);
+  writeConfig(inputs);
+  fs.rmSync(f.socket, { force: true });
+  const pid = await spawnDetached({
+    cwd: inputs.stateDir,
+    command: [inputs.haproxy, "-db", "-f", f.config],
+    env: {},
+    logFile: f.log,
+    pidFile: f.pid,
+  });
+  try {
+    await waitSocket(f.socket, pid, f.log);
+  } catch (err) {
+    await stopProcess(pid);
+    removePidFile(f.pid, pid);
+    throw err;
+  }
+  return { ...inputs, pid, url: `http://127.0.0.1:${inputs.proxyPort}`, socketPath: f.socket };
+}
+
+/** Changing these means a new HAProxy process; the live slot alone is switched at run time. */
+const replaceKeys: (keyof LocalRouterInputs)[] = ["stateDir", "proxyPort", "adminPort", "servers", "haproxy"];
+
+export const localRouterProvider: pulumi.dynamic.ResourceProvider<LocalRouterInputs, LocalRouterOutputs> = {
+  async create(inputs) {
+    const outs = await start(inputs);
+    return { id: `haproxy-${outs.proxyPort}`, outs };
+  },
+  async read(id, props) {
+    if (!props || !isAlive(props.pid)) return {};
+    // Report where traffic really goes: a switch made outside the engine (a fast revert) shows as drift.
+    const live = (await readLiveSlot(props.socketPath).catch(() => undefined)) ?? props.live;
+    return { id, props: { ...props, live } };
+  },
+  async diff(_id, olds, news) {
+    const replaces = replaceKeys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    return { changes: replaces.length > 0 || olds.live !== news.live, replaces, deleteBeforeReplace: true };
+  },
+  async update(_id, olds, news) {
+    // The switch itself: two weights, one runtime-API call. The config file follows so a restart agrees.
+    await setLiveSlot(olds.socketPath, news.live);
+    writeConfig(news);
+    return { outs: { ...olds, live: news.live } };
+  },
+  async delete(_id, props) {
+    await stopProcess(props.pid);
+    removePidFile(files(props.stateDir).pid, props.pid);
+  },
+};
+
+export type LocalRouterArgs = { [K in keyof LocalRouterInputs]: pulumi.Input<LocalRouterInputs[K]> };
+
+/** HAProxy in front of both slots; `live` decides which one takes traffic. */
+export class LocalRouter extends pulumi.dynamic.Resource {
+  declare readonly url: pulumi.Output<string>;
+  declare readonly socketPath: pulumi.Output<string>;
+  declare readonly live: pulumi.Output<SlotName>;
+
+  constructor(name: string, args: LocalRouterArgs, opts?: pulumi.CustomResourceOptions) {
+    super(localRouterProvider, name, { ...args, pid: undefined, url: undefined, socketPath: undefined }, opts, "flightdeck", "LocalRouter");
+  }
+}
