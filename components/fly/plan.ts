@@ -1,0 +1,139 @@
+/**
+ * Pure decisions behind Flightdeck's Fly resources: image pinning, region placement, the slot
+ * layout of a FlyApp, and what a change to a machine means (update in place or replace).
+ * No I/O here: the providers and the component call these, and tests call them directly.
+ */
+import type { FlyMachineConfig, FlyMachineInputs } from "./contract";
+
+/** `<repository>@sha256:<64 hex>`, e.g. `registry.fly.io/my-app@sha256:ab…`. */
+export const pinnedImagePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*@sha256:[0-9a-f]{64}$/;
+
+export function isPinnedImage(image: string): boolean {
+  return pinnedImagePattern.test(image);
+}
+
+/** Throws when an image is not pinned by digest: machines never run a mutable tag. */
+export function assertPinnedImage(image: unknown, where: string): string {
+  if (typeof image !== "string" || !isPinnedImage(image)) {
+    throw new Error(
+      `${where}: image ${JSON.stringify(image)} is not pinned by digest; ` +
+        "use <repository>@sha256:<64 hex> (for example Image.repoDigest), never a tag such as :latest",
+    );
+  }
+  return image;
+}
+
+/** The digest part of a pinned image (`sha256:…`). */
+export function imageDigest(image: string): string {
+  return image.slice(image.indexOf("@") + 1);
+}
+
+/** The regions a machine creation tries, in order: its own, then each fallback once. */
+export function regionPlan(region: string, fallbackRegions: readonly string[]): string[] {
+  return [...new Set([region, ...fallbackRegions])];
+}
+
+export type Slot = "blue" | "green";
+export const slots: readonly Slot[] = ["blue", "green"];
+
+export interface MachinePlacement {
+  slot: Slot;
+  index: number;
+  /** `<app>-<slot>-<index>`. */
+  name: string;
+  region: string;
+  /** The other configured regions, in configured order starting after `region`. */
+  fallbackRegions: string[];
+}
+
+/** Machines of one slot, spread round-robin over the regions (machine i goes to region i mod n). */
+export function slotLayout(app: string, slot: Slot, count: number, regions: readonly string[]): MachinePlacement[] {
+  if (regions.length === 0) throw new Error(`fly.regions is empty for app ${app}: configure at least one region`);
+  return Array.from({ length: count }, (_, index) => {
+    const r = index % regions.length;
+    const rotated = [...regions.slice(r + 1), ...regions.slice(0, r)];
+    return { slot, index, name: `${app}-${slot}-${index}`, region: regions[r], fallbackRegions: rotated };
+  });
+}
+
+/** Feature flags as environment variables: `FLAG_<NAME>=true|false`. */
+export function featureEnv(features: Record<string, boolean>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(features)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [`FLAG_${k.toUpperCase()}`, String(v)]),
+  );
+}
+
+/** Deterministic JSON: object keys sorted, so equal values compare equal whatever their key order. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+}
+
+/**
+ * Inputs of a machine that Fly cannot change in place, so a change replaces the machine:
+ * - `app`: a machine belongs to one app for life.
+ * - `region`: a machine lives on a host in one region; Fly moves nothing between regions.
+ * - `name`: the machine's identity in Flightdeck (`<app>-<slot>-<i>`); a new name is a new machine.
+ * Everything in `config` (image, guest size, env, services, checks, metadata, restart, stop
+ * config) is updated in place by `POST /apps/{app}/machines/{id}`, which keeps the machine id.
+ * `fallbackRegions` and `updateDeadlineMs` only steer our own create/update and change nothing at Fly.
+ * `cordoned` is the initial state only: after creation the blue/green router owns cordons, so a
+ * change is ignored here (otherwise every router flip would be "drift" that `up` undoes).
+ */
+export const machineReplaceKeys = ["app", "region", "name"] as const;
+export const machineBookkeepingKeys = ["fallbackRegions", "updateDeadlineMs"] as const;
+
+export interface MachineDiffResult {
+  changes: boolean;
+  replaces: string[];
+  /** True when only bookkeeping changed: update must not call Fly. */
+  configChanged: boolean;
+  detailedDiff: Record<string, { kind: "update" | "update-replace"; inputDiff: true }>;
+}
+
+export function machineDiff(olds: Partial<FlyMachineInputs>, news: FlyMachineInputs): MachineDiffResult {
+  const detailedDiff: MachineDiffResult["detailedDiff"] = {};
+  const replaces: string[] = [];
+  for (const k of machineReplaceKeys) {
+    if (stableJson(olds[k]) !== stableJson(news[k])) {
+      replaces.push(k);
+      detailedDiff[k] = { kind: "update-replace", inputDiff: true };
+    }
+  }
+  for (const k of machineBookkeepingKeys) {
+    if (stableJson(olds[k]) !== stableJson(news[k])) detailedDiff[k] = { kind: "update", inputDiff: true };
+  }
+  const oldConfig = (olds.config ?? {}) as Partial<FlyMachineConfig>;
+  const keys = new Set([...Object.keys(oldConfig), ...Object.keys(news.config)]) as Set<keyof FlyMachineConfig>;
+  let configChanged = false;
+  for (const k of [...keys].sort()) {
+    if (stableJson(oldConfig[k]) !== stableJson(news.config[k])) {
+      configChanged = true;
+      detailedDiff[`config.${k}`] = { kind: "update", inputDiff: true };
+    }
+  }
+  return { changes: Object.keys(detailedDiff).length > 0, replaces, configChanged, detailedDiff };
+}
+
+/**
+ * The part of a machine's config at Fly that Flightdeck manages: the top-level fields we send,
+ * and of `metadata` only our keys (Fly adds its own, such as `fly_platform_version`). Refresh
+ * compares this view with the stored inputs, so Fly's defaults are not reported as drift.
+ */
+export function managedConfig(remote: Record<string, unknown>, desired: FlyMachineConfig): FlyMachineConfig {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(desired) as (keyof FlyMachineConfig)[]) {
+    if (k === "metadata") {
+      const rm = (remote.metadata ?? {}) as Record<string, string>;
+      out.metadata = Object.fromEntries(Object.keys(desired.metadata ?? {}).filter((m) => m in rm).map((m) => [m, rm[m]]));
+    } else if (remote[k] !== undefined) {
+      out[k] = remote[k];
+    }
+  }
+  return out as unknown as FlyMachineConfig;
+}
