@@ -108,7 +108,9 @@ function flyToken(context: string): string {
 /** One call to the Machines API with per-request timeout and retries on 429, 5xx and network errors. */
 export async function flyFetch<T>(req: FlyRequest): Promise<FlyResponse<T>> {
   const attempts = req.attempts ?? 5;
-  const baseMs = req.baseDelayMs ?? 250;
+  // FLIGHTDECK_FLY_* tune timing for tests and slow networks; read per call like everything else.
+  const baseMs = req.baseDelayMs ?? envNumber("FLIGHTDECK_FLY_RETRY_BASE_MS", 250);
+  const timeoutMs = req.timeoutMs ?? envNumber("FLIGHTDECK_FLY_TIMEOUT_MS", 30_000);
   const maxMs = req.maxDelayMs ?? 8000;
   const url = `${flyBaseUrl()}${req.path}`;
   const token = flyToken(req.context);
@@ -127,7 +129,7 @@ export async function flyFetch<T>(req: FlyRequest): Promise<FlyResponse<T>> {
           ...(req.headers ?? {}),
         },
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
-        signal: AbortSignal.timeout(req.timeoutMs ?? 30_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
       text = await res.text();
@@ -138,7 +140,7 @@ export async function flyFetch<T>(req: FlyRequest): Promise<FlyResponse<T>> {
       }
     } catch (err) {
       const e = err as Error;
-      const reason = e.name === "TimeoutError" ? `timed out after ${req.timeoutMs ?? 30_000} ms` : e.message;
+      const reason = e.name === "TimeoutError" ? `timed out after ${timeoutMs} ms` : e.message;
       last = flyApiError(req, undefined, reason, "retry");
     }
     if (status !== undefined) {
@@ -151,6 +153,11 @@ export async function flyFetch<T>(req: FlyRequest): Promise<FlyResponse<T>> {
   }
   if (last && last.flyClass === "retry") last.message += ` (gave up after ${attempts} attempts)`;
   throw last ?? new Error(`Fly API ${req.method} ${req.path} (${req.context}) failed`);
+}
+
+function envNumber(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v : fallback;
 }
 
 function safeJson(text: string): unknown {
