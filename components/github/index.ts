@@ -1,0 +1,2 @@
+export * from "./delivery-environments";
+export * from "./trunk-protection";
