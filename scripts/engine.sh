@@ -113,10 +113,24 @@ ensure_engine() {
   ENGINE_BIN="$dir/bin"
 }
 
+# The local platform's router is HAProxy from Debian's packages.
+ensure_haproxy() {
+  command -v haproxy >/dev/null && return 0
+  [[ -x /usr/sbin/haproxy ]] && return 0
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    say "installing HAProxy (the local stack's router) from Debian's packages…"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy) >&2 \
+      || die "apt-get install haproxy failed; install HAProxy 2.x and re-run"
+  else
+    die "HAProxy is not installed: it is the local stack's router. Install it (Debian/Ubuntu: sudo apt-get install haproxy; macOS: brew install haproxy) and re-run"
+  fi
+}
+
 ensure_node_modules
 ensure_engine
+ensure_haproxy
 
-export PATH="$ENGINE_BIN:$PATH"
+export PATH="$ENGINE_BIN:$PATH:/usr/sbin"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # The program is type-checked by `npm run typecheck` (part of `npm test`); the engine only transpiles.

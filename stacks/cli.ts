@@ -1,29 +1,110 @@
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
+import { deploy } from "./deploy";
+import { rollback } from "./rollback";
+import { deliveryMetrics, history, status } from "./status";
+import { formatStep, type StepRecord } from "./steps";
 import { openStack } from "./workspace";
+
+const printStep = (s: StepRecord) => console.log(formatStep(s));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const stackOption = ["-s, --stack <stack>", "stack name", "local"] as const;
+
+function parseVersion(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a version number from \`history\`, found "${v}"`);
+  return n;
+}
+
+function engineOutput(verbose: boolean | undefined) {
+  return verbose ? (s: string) => process.stdout.write(s) : undefined;
+}
 
 const program = new Command()
   .name("flightdeck")
-  .description("Drive Flightdeck's stacks through the Pulumi Automation API.");
+  .description("Deploy, roll back and inspect Flightdeck stacks through the Pulumi Automation API.");
 
 program
   .command("up")
-  .description("Deploy a stack (the local stack by default) and print its URL.")
-  .option("-s, --stack <stack>", "stack name", "local")
+  .description("Bring a stack to its config as it is (the local stack by default) and print its URL.")
+  .option(...stackOption)
   .action(async (opts: { stack: string }) => {
     const stack = await openStack(opts.stack);
-    const result = await stack.up({ onOutput: (s) => process.stdout.write(s) });
+    const result = await stack.up({ onOutput: (s) => process.stdout.write(s), message: "up" });
     const url = result.outputs.url?.value;
     console.log(`\n${opts.stack} is up${url ? `: ${String(url)}` : ""}`);
   });
 
 program
   .command("down")
-  .description("Destroy a stack's resources (stops local processes).")
-  .option("-s, --stack <stack>", "stack name", "local")
+  .description("Destroy a stack's resources (stops local processes and the router).")
+  .option(...stackOption)
   .action(async (opts: { stack: string }) => {
     const stack = await openStack(opts.stack);
-    await stack.destroy({ onOutput: (s) => process.stdout.write(s) });
+    await stack.destroy({ onOutput: (s) => process.stdout.write(s), message: "down" });
     console.log(`\n${opts.stack} is down: nothing of it is running.`);
+  });
+
+program
+  .command("deploy")
+  .description("Deploy a release blue/green; any failure puts the last good state back.")
+  .option(...stackOption)
+  .requiredOption("-r, --release <release>", "release to deploy (image digest on fly, version label on local)")
+  .option("-v, --verbose", "show the engine's output")
+  .action(async (opts: { stack: string; release: string; verbose?: boolean }) => {
+    console.log(`deploy ${opts.release} to ${opts.stack}`);
+    const r = await deploy({ stack: opts.stack, release: opts.release, onStep: printStep, onEngineOutput: engineOutput(opts.verbose) });
+    const verdict = {
+      succeeded: `SUCCEEDED: ${r.release} is live on ${r.liveSlot}`,
+      unchanged: `UNCHANGED: ${r.release} was already live on ${r.liveSlot}`,
+      reverted: `REVERTED: ${r.reason}; traffic back on ${r.liveSlot}${r.trafficBackMs !== undefined ? ` ${seconds(r.trafficBackMs)} after the first failed probe` : ""}`,
+      failed: `FAILED: ${r.reason}; the last good state is back`,
+    }[r.outcome];
+    console.log(`\n${verdict} (${seconds(r.durationMs)})`);
+    if (r.outcome === "reverted" || r.outcome === "failed") process.exitCode = 1;
+  });
+
+program
+  .command("rollback")
+  .description("Re-apply a previous successful state from the stack's history.")
+  .option(...stackOption)
+  .option("--to <version>", "version from `history` (default: the last good state before the current one)", parseVersion)
+  .option("-v, --verbose", "show the engine's output")
+  .action(async (opts: { stack: string; to?: number; verbose?: boolean }) => {
+    const r = await rollback({ stack: opts.stack, to: opts.to, onStep: printStep, onEngineOutput: engineOutput(opts.verbose) });
+    console.log(`\nROLLED BACK to version ${r.version}: ${r.to.release} live on ${r.to.liveSlot} (${seconds(r.durationMs)})`);
+  });
+
+program
+  .command("status")
+  .description("Live slot, release, health and the last deployments.")
+  .option(...stackOption)
+  .option("--json", "print JSON")
+  .action(async (opts: { stack: string; json?: boolean }) => {
+    const s = await status(opts.stack);
+    if (opts.json) return console.log(JSON.stringify(s, null, 2));
+    console.log(`stack      ${s.stack}`);
+    console.log(`url        ${s.url ?? "-"}`);
+    console.log(`release    ${s.release ?? "-"} on ${s.liveSlot ?? "-"} (router: ${s.routerLiveSlot ?? "unknown"})${s.consistent ? "" : "  ← state and router disagree: run deploy or rollback"}`);
+    console.log(`warm       ${s.previousRelease ?? "-"}`);
+    console.log(`health     ${s.healthy ? "healthy" : "UNHEALTHY"}: ${s.health}`);
+    console.log("last deployments:");
+    for (const d of s.lastDeployments) console.log(`  v${d.version}  ${d.result.padEnd(10)} ${seconds(d.durationMs).padStart(6)}  ${d.message}`);
+    if (!s.healthy) process.exitCode = 1;
+  });
+
+program
+  .command("history")
+  .description("Deployments with outcome and duration, and delivery metrics.")
+  .option(...stackOption)
+  .option("--json", "print JSON")
+  .action(async (opts: { stack: string; json?: boolean }) => {
+    const h = await history(opts.stack);
+    if (opts.json) return console.log(JSON.stringify(h, null, 2));
+    for (const d of h.records) {
+      console.log(`v${String(d.version).padEnd(4)} ${d.startedAt}  ${d.result.padEnd(10)} ${seconds(d.durationMs).padStart(6)}  ${d.release ?? "-"}@${d.liveSlot ?? "-"}  ${d.message}`);
+    }
+    const m = deliveryMetrics(h.records);
+    console.log(`\n${m.deploys} deploys, ${m.succeeded} succeeded, ${m.reverted} reverted, ${m.rollbacks} rollbacks; change failure rate ${(m.changeFailureRate * 100).toFixed(0)}%, median deploy ${seconds(m.medianDeployMs)}`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,101 @@
+import type { ConfigMap, UpdateSummary } from "@pulumi/pulumi/automation";
+import * as path from "node:path";
+import { acquireDeployLock } from "./deploy-lock";
+import { applyDelivery, lastGoodState } from "./deploy";
+import { deliveryFromConfig, type DeliveryState } from "./plan";
+import { numberHistory } from "./status";
+import { recoverInterruptedUpdate } from "./recover";
+import { StepLog, type StepRecord } from "./steps";
+import { engineOptions, openStack, projectDir, PROJECT, HISTORY_PAGE } from "./workspace";
+
+export interface RollbackOptions {
+  stack: string;
+  /** A version from `history`; default: the last successful state before the current one. */
+  to?: number;
+  workDir?: string;
+  onStep?: (s: StepRecord) => void;
+  onEngineOutput?: (s: string) => void;
+}
+
+export interface RollbackReport {
+  stack: string;
+  from?: DeliveryState;
+  to: DeliveryState;
+  version: number;
+  steps: StepRecord[];
+  durationMs: number;
+}
+
+export class RollbackTargetError extends Error {
+  override name = "RollbackTargetError";
+}
+
+function same(a: DeliveryState | undefined, b: DeliveryState | undefined): boolean {
+  return !!a && !!b && a.release === b.release && a.liveSlot === b.liveSlot;
+}
+
+/**
+ * Which recorded state to return to. Pure: history newest first, as the engine lists it.
+ * Only successful updates count; they carry the config that produced them.
+ */
+export function chooseRollbackTarget(
+  history: Pick<UpdateSummary, "version" | "kind" | "result" | "config" | "message">[],
+  current: DeliveryState | undefined,
+  to?: number,
+): { version: number; state: DeliveryState } {
+  const numbered = numberHistory(history);
+  // A deploy whose up succeeded but that deploy then reverted (failed bake) is not a good state.
+  const reverted = new Set<number>();
+  numbered.forEach((u, i) => {
+    if (!u.message.startsWith("revert:")) return;
+    const deployUpdate = numbered.slice(i + 1).find((o) => o.message.startsWith("deploy "));
+    if (deployUpdate) reverted.add(deployUpdate.version);
+  });
+  const candidates = numbered
+    .filter((u) => u.kind === "update" && u.result === "succeeded" && !reverted.has(u.version))
+    .map((u) => ({ version: u.version, state: deliveryFromConfig(u.config as ConfigMap) }))
+    .filter((c): c is { version: number; state: DeliveryState } => c.state !== undefined);
+  if (to !== undefined) {
+    const hit = candidates.find((c) => c.version === to);
+    if (!hit) {
+      const known = candidates.map((c) => c.version).join(", ") || "none";
+      throw new RollbackTargetError(`version ${to} is not a successful deploy of this stack (successful versions: ${known})`);
+    }
+    return hit;
+  }
+  const target = candidates.find((c) => !same(c.state, current));
+  if (!target) throw new RollbackTargetError("no earlier successful state to roll back to");
+  return target;
+}
+
+/**
+ * Re-applies a previous successful state from the stack's history: its recorded delivery config,
+ * through a normal `up` (never by importing old state, which carries old provider code). When the
+ * previous release is still warm, that up is a router switch.
+ */
+export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
+  const started = Date.now();
+  const workDir = opts.workDir ?? projectDir;
+  const log = new StepLog(opts.onStep);
+  const lock = await log.run("lock", async () => acquireDeployLock(path.join(workDir, ".pulumi", "deploy-locks"), opts.stack, `rollback`), (l) =>
+    l.staleHolder ? `taken over from pid ${l.staleHolder.pid}, which died holding it` : "acquired",
+  );
+  try {
+    const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
+    await log.run("recover", () => recoverInterruptedUpdate(stack, PROJECT), (r) =>
+      r.clearedLocks + r.clearedPendingOperations.length === 0 ? "nothing interrupted" : `cleared ${r.clearedLocks} lock(s), ${r.clearedPendingOperations.length} pending operation(s)`,
+    );
+    const current = await lastGoodState(stack);
+    const target = await log.run("choose state", async () => chooseRollbackTarget(await stack.history(HISTORY_PAGE, 1), current, opts.to), (t) =>
+      `version ${t.version}: ${t.state.release} on ${t.state.liveSlot}`,
+    );
+    await log.run("configure", () => applyDelivery(stack, target.state));
+    await log.run("up", () =>
+      stack.up({ ...engineOptions(opts.stack, workDir, opts.onEngineOutput), message: `rollback to version ${target.version} (${target.state.release})` }),
+      () => `${target.state.release} live on ${target.state.liveSlot}`,
+    );
+    return { stack: opts.stack, from: current, to: target.state, version: target.version, steps: log.steps, durationMs: Date.now() - started };
+  } finally {
+    lock.release();
+  }
+}
