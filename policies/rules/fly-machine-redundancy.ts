@@ -42,7 +42,8 @@ export const flyMachineRedundancy: StackValidationPolicy = {
   validateStack: (args, report) => {
     const views = args.resources
       .filter((r) => r.type === types.flyMachine)
-      .map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: { region: r.props.region, cordoned: r.props.cordoned } }));
+      // Outputs: `placedRegion` is where Fly actually placed the machine (maybe a fallback region).
+      .map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: { region: r.props.placedRegion ?? r.props.region, cordoned: r.props.cordoned } }));
     reportFindings(report, checkRedundancy(views, args.getConfig<RedundancyConfig>()));
   },
 };
