@@ -84,8 +84,7 @@ GO
   (cd "$src" && go build -ldflags "$ldflags" -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2) \
     || die "building the pulumi CLI failed (see the Go errors above)"
   say "  [3/4] compiling the Node.js language host…"
-  (cd "$src" && go build -ldflags "$ldflags" -o "$bin/pulumi-language-nodejs" ./language-host >&2) \
-    || die "building the Node.js language host failed (see the Go errors above)"
+  build_language_host "$version" "$src" "$bin"
   say "  [4/4] installing the dynamic-provider launcher…"
   local sdkdir; sdkdir="$(cd "$src" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)"
   install -m 0755 "$sdkdir/nodejs/dist/pulumi-resource-pulumi-nodejs" "$bin/pulumi-resource-pulumi-nodejs"
@@ -94,11 +93,31 @@ GO
   say "engine ready: $("$dir/bin/pulumi" version)"
 }
 
+host_source_sum() { sha256sum "$repo/tools/language-host/main.go" | cut -d' ' -f1; }
+
+# The language host is this repository's own code: rebuilt (seconds) whenever its source changes.
+build_language_host() {
+  local version="$1" src="$2" bin="$3"
+  export GOFLAGS="-mod=mod -buildvcs=false" GONOSUMDB="github.com/pulumi" GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+  mkdir -p "$src/language-host"
+  cp "$repo/tools/language-host/main.go" "$src/language-host/main.go"
+  (cd "$src" && go build -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version" \
+      -o "$bin/pulumi-language-nodejs" ./language-host >&2) \
+    || die "building the Node.js language host failed (see the Go errors above)"
+  host_source_sum >"$bin/.language-host.sha256"
+}
+
 ensure_engine() {
   local version; version="$(sdk_version)"
   local cache="${FLIGHTDECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flightdeck}"
   local dir="$cache/pulumi-v$version"
   if [[ -x "$dir/bin/pulumi" && -x "$dir/bin/pulumi-language-nodejs" ]]; then
+    if [[ "$(cat "$dir/bin/.language-host.sha256" 2>/dev/null)" != "$(host_source_sum)" ]]; then
+      exec 9>"$dir/.lock"; flock 9
+      say "rebuilding the Node.js language host (its source changed)…"
+      build_language_host "$version" "$dir/src" "$dir/bin"
+      flock -u 9
+    fi
     ENGINE_BIN="$dir/bin"; return 0
   fi
   if compatible_pulumi_on_path "$version" && command -v pulumi-language-nodejs >/dev/null; then

@@ -167,7 +167,12 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	args = append(args, filepath.Join(programDir, entryPoint))
 	args = append(args, req.GetArgs()...)
 
-	configJSON, err := json.Marshal(req.GetConfig())
+	config := req.GetConfig()
+	if config == nil {
+		// The SDK reads PULUMI_CONFIG as an object: a stack without config is {}, never null.
+		config = map[string]string{}
+	}
+	configJSON, err := json.Marshal(config)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +277,9 @@ func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, stream pulumirpc.Langu
 	args = append(args, programDir)
 
 	cmd := exec.CommandContext(stream.Context(), "node", args...)
-	cmd.Dir = req.GetPwd()
+	// A plugin runs in its own directory (a policy pack reads its package.json from there), as
+	// the engine's older plugin launcher did.
+	cmd.Dir = programDir
 	cmd.Env = append(os.Environ(), req.GetEnv()...)
 	cmd.Stdout = streamWriter{stream: stream}
 	cmd.Stderr = streamWriter{stream: stream, stderr: true}

@@ -1,0 +1,59 @@
+import * as net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { get, localTestStack } from "../support/local-stack";
+
+// The foundation on the real engine: up, HTTP check, refresh shows no drift, destroy stops everything.
+const BASE = 18200;
+let env: Awaited<ReturnType<typeof localTestStack>>;
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createConnection({ port, host: "127.0.0.1" });
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+}
+
+describe("local stack on the real engine", () => {
+  beforeAll(async () => {
+    env = await localTestStack("test-local", BASE);
+  });
+  afterAll(async () => env?.cleanup());
+
+  it("up serves the sample app through the router", async () => {
+    const result = await env.stack.up({ message: "integration test" });
+    expect(result.summary.result).toBe("succeeded");
+    expect(result.outputs.url.value).toBe(env.url);
+    const health = await get(`${env.url}/healthz`);
+    expect(health).toMatchObject({ status: 200 });
+    const version = await get(`${env.url}/version`);
+    expect(version).toMatchObject({ status: 200, body: { version: "v1" } });
+  });
+
+  it("refresh finds no drift after up", async () => {
+    const refresh = await env.stack.refresh();
+    const changes = refresh.summary.resourceChanges ?? {};
+    expect(Object.keys(changes).filter((k) => k !== "same")).toEqual([]);
+  });
+
+  it("refresh shows a slot process killed out of band as drift", async () => {
+    const outputs = await env.stack.outputs();
+    expect(outputs.liveSlot.value).toBe("blue");
+    const state = await env.stack.exportStack();
+    const resources = (state.deployment as { resources: { type: string; urn: string; outputs?: { pid?: number } }[] }).resources;
+    const blue = resources.find((r) => r.type.endsWith("flightdeck:LocalProcess") && r.urn.includes("slot-blue"));
+    expect(blue?.outputs?.pid).toBeGreaterThan(0);
+    process.kill(blue!.outputs!.pid!, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 200));
+    const refresh = await env.stack.refresh();
+    expect(refresh.summary.resourceChanges?.delete).toBe(1);
+    // up puts it back.
+    await env.stack.up({ message: "repair after drift" });
+    expect(await get(`${env.url}/healthz`)).toMatchObject({ status: 200 });
+  });
+
+  it("destroy leaves nothing running", async () => {
+    await env.stack.destroy();
+    for (const port of [BASE, BASE + 1, BASE + 2, BASE + 3]) expect(await portOpen(port)).toBe(false);
+  });
+});

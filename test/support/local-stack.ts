@@ -1,0 +1,72 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import YAML from "yaml";
+import { openStack, projectDir } from "../../stacks/workspace";
+
+/** Writes Pulumi.<name>.yaml for a local-environment test stack on its own ports, and opens it. */
+export async function localTestStack(name: string, basePort: number, extra: Record<string, unknown> = {}) {
+  const file = path.join(projectDir, `Pulumi.${name}.yaml`);
+  const config: Record<string, unknown> = {
+    "flightdeck:environment": "local",
+    "flightdeck:local": { proxyPort: basePort, bluePort: basePort + 1, greenPort: basePort + 2, adminPort: basePort + 3 },
+  };
+  for (const [k, v] of Object.entries(extra)) config[`flightdeck:${k}`] = v;
+  fs.writeFileSync(file, YAML.stringify({ config }));
+  const stack = await openStack(name);
+  return {
+    stack,
+    url: `http://127.0.0.1:${basePort}`,
+    slotUrl: (slot: "blue" | "green") => `http://127.0.0.1:${basePort + (slot === "blue" ? 1 : 2)}`,
+    async cleanup() {
+      await stack.destroy().catch(() => undefined);
+      await stack.workspace.removeStack(name).catch(() => undefined);
+      fs.rmSync(file, { force: true });
+    },
+  };
+}
+
+/** GET a URL; the status and JSON body, or the error's message. */
+export async function get(url: string): Promise<{ status: number; body: Record<string, unknown> } | { error: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const text = await res.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      body = { text };
+    }
+    return { status: res.status, body };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+}
+
+export async function versionAt(url: string): Promise<string | undefined> {
+  const r = await get(`${url}/version`);
+  return "status" in r ? (r.body.version as string | undefined) : undefined;
+}
+
+/** Polls the live URL until stopped, recording every version it served and every failure. */
+export function watchLive(url: string, everyMs = 50) {
+  const served = new Set<string>();
+  let failures = 0;
+  let requests = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      requests++;
+      const r = await get(`${url}/version`);
+      if ("status" in r && r.status === 200) served.add(String(r.body.version));
+      else failures++;
+      await new Promise((res) => setTimeout(res, everyMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { served, failures, requests };
+    },
+  };
+}
