@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { pidAlive } from "./pid";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -29,14 +30,6 @@ export interface AcquiredLock {
   staleHolder?: LockHolder;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * A per-stack lock file, created with O_EXCL so two deploys can never both hold it. A holder on

@@ -1,5 +1,6 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
+import { pidAlive } from "./pid";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,14 +11,6 @@ interface PulumiLock {
   timestamp: string;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * Locks the file backend keeps for a stack (`.pulumi/locks/<org>/<project>/<stack>/*.json`) whose

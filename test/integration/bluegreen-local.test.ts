@@ -1,0 +1,116 @@
+import { execa } from "execa";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeployLockedError } from "../../stacks/deploy-lock";
+import { deploy } from "../../stacks/deploy";
+import { rollback } from "../../stacks/rollback";
+import { status } from "../../stacks/status";
+import { projectDir } from "../../stacks/workspace";
+import { localTestStack, versionAt, watchLive } from "../support/local-stack";
+
+// Blue/green on the local platform, through the real engine and a real HAProxy.
+const STACK = "test-bg";
+const BASE = 18300;
+let env: Awaited<ReturnType<typeof localTestStack>>;
+
+const fast = {
+  healthGate: { intervalMs: 200, healthyThreshold: 3, unhealthyThreshold: 2, timeoutMs: 1000, deadlineMs: 20000 },
+  bakeSeconds: 3,
+  bakeProbeIntervalMs: 250,
+  bakeUnhealthyThreshold: 2,
+};
+
+describe("blue/green on the local platform", () => {
+  beforeAll(async () => {
+    env = await localTestStack(STACK, BASE, fast);
+  });
+  afterAll(async () => env?.cleanup());
+
+  it("a first deploy puts the release live on blue", async () => {
+    const r = await deploy({ stack: STACK, release: "v1" });
+    expect(r.outcome).toBe("succeeded");
+    expect(r.liveSlot).toBe("blue");
+    expect(await versionAt(env.url)).toBe("v1");
+  });
+
+  it("a good deploy switches to the idle slot and keeps the old one warm", async () => {
+    const watch = watchLive(env.url);
+    const r = await deploy({ stack: STACK, release: "v2" });
+    const seen = await watch.stop();
+    expect(r.outcome).toBe("succeeded");
+    expect(r.liveSlot).toBe("green");
+    expect(await versionAt(env.url)).toBe("v2");
+    expect(await versionAt(env.slotUrl("blue"))).toBe("v1");
+    expect(seen.failures).toBe(0);
+  });
+
+  it("a release that fails its health gate is never live", async () => {
+    const watch = watchLive(env.url);
+    const r = await deploy({ stack: STACK, release: "v3-unhealthy" });
+    const seen = await watch.stop();
+    expect(r.outcome).toBe("failed");
+    expect(r.reason).toMatch(/health gate closed for release v3-unhealthy/);
+    expect(seen.served.has("v3-unhealthy")).toBe(false);
+    expect(seen.failures).toBe(0);
+    expect(await versionAt(env.url)).toBe("v2");
+  });
+
+  it("a release that fails after the switch is reverted automatically, traffic first", async () => {
+    // Fails 4 s after it starts: after its gate (0.6 s) and the switch, during the bake.
+    const r = await deploy({ stack: STACK, release: "v4-fails-after-4000ms" });
+    expect(r.outcome).toBe("reverted");
+    expect(r.steps.map((s) => s.name)).toEqual(expect.arrayContaining(["traffic back", "revert up"]));
+    const trafficBack = r.steps.findIndex((s) => s.name === "traffic back");
+    const revertUp = r.steps.findIndex((s) => s.name === "revert up");
+    expect(trafficBack).toBeLessThan(revertUp);
+    expect(r.trafficBackMs).toBeLessThan(3000);
+    expect(await versionAt(env.url)).toBe("v2");
+    const s = await status(STACK);
+    expect(s).toMatchObject({ release: "v2", liveSlot: "green", routerLiveSlot: "green", consistent: true, healthy: true });
+  });
+
+  it("rollback restores the previous release from history", async () => {
+    const r = await rollback({ stack: STACK });
+    expect(r.to).toMatchObject({ release: "v1", liveSlot: "blue" });
+    expect(await versionAt(env.url)).toBe("v1");
+  });
+
+  it("a concurrent deploy of the same stack is refused, naming the holder", async () => {
+    const first = deploy({ stack: STACK, release: "v5" });
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(deploy({ stack: STACK, release: "v6" })).rejects.toThrow(DeployLockedError);
+    await expect(deploy({ stack: STACK, release: "v6" })).rejects.toThrow(new RegExp(`pid ${process.pid}`));
+    expect((await first).outcome).toBe("succeeded");
+  });
+
+  it("a deploy killed with kill -9 during up is recovered by the next deploy", async () => {
+    const child = execa("npx", ["tsx", path.join(projectDir, "stacks/cli.ts"), "deploy", "--stack", STACK, "--release", "v7", "--verbose"], {
+      cwd: projectDir,
+      detached: true,
+      reject: false,
+      all: true,
+    });
+    let output = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the deploy never reached up:\n${output}`)), 90_000);
+      child.all!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        // Kill inside the update, while the engine is changing resources.
+        if (/Updating \(/.test(output) && /creating|updating|replacing/.test(output.split("Updating (").pop()!)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    process.kill(-child.pid!, "SIGKILL");
+    await child;
+
+    const r = await deploy({ stack: STACK, release: "v7" });
+    const lock = r.steps.find((s) => s.name === "lock");
+    expect(lock?.detail).toMatch(/taken over from pid \d+/);
+    const recover = r.steps.find((s) => s.name === "recover");
+    expect(recover?.detail).toMatch(/cleared/);
+    expect(["succeeded", "unchanged"]).toContain(r.outcome);
+    expect(await versionAt(env.url)).toBe("v7");
+  });
+});
