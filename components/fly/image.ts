@@ -24,6 +24,15 @@ export interface ImageArgs {
 
 export const flyRegistry = "registry.fly.io";
 
+/** The pushed reference, checked: pinned by digest and in the app's own repository. */
+export function checkPushedDigest(name: string, app: string, digest: string): string {
+  const pinned = assertPinnedImage(digest, `Image ${name}`);
+  if (!pinned.startsWith(`${flyRegistry}/${app}@`)) {
+    throw new Error(`Image ${name}: pushed digest ${pinned} is not in ${flyRegistry}/${app}`);
+  }
+  return pinned;
+}
+
 /**
  * Builds the app's Dockerfile and pushes it to `registry.fly.io/<app>`. Its output `repoDigest`
  * is the pinned reference (`registry.fly.io/<app>@sha256:…`): the only thing machines take.
@@ -53,15 +62,7 @@ export class Image extends pulumi.ComponentResource {
       { parent: this },
     );
     this.imageName = image.imageName;
-    this.repoDigest = pulumi
-      .all([image.repoDigest, pulumi.output(args.app)])
-      .apply(([digest, app]) => {
-        const pinned = assertPinnedImage(digest, `Image ${name}`);
-        if (!pinned.startsWith(`${flyRegistry}/${app}@`)) {
-          throw new Error(`Image ${name}: pushed digest ${pinned} is not in ${flyRegistry}/${app}`);
-        }
-        return pinned;
-      });
+    this.repoDigest = pulumi.all([image.repoDigest, pulumi.output(args.app)]).apply(([digest, app]) => checkPushedDigest(name, app, digest));
     this.registerOutputs({ repoDigest: this.repoDigest, imageName: this.imageName });
   }
 }

@@ -4,9 +4,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { flyAppProvider } from "../../components/fly/app";
-import { flyCertificateProvider } from "../../components/fly/certificate";
+import { flyCertificateProvider, type FlyCertificateOutputs } from "../../components/fly/certificate";
 import type { FlyMachineInputs } from "../../components/fly/contract";
-import { flyIpAssignmentProvider } from "../../components/fly/ip";
+import { flyIpAssignmentProvider, type FlyIpAssignmentOutputs } from "../../components/fly/ip";
 import { flyMachineProvider, type FlyMachineOutputs } from "../../components/fly/machine";
 import { flyAppSecretsProvider, type FlyAppSecretsOutputs } from "../../components/fly/secrets";
 import { FakeFly } from "../fly-api/server";
@@ -206,8 +206,8 @@ describe("secrets", () => {
 
 describe("IPs and certificates", () => {
   it("allocates shared v4 and v6, reads them, releases them (404 tolerated)", async () => {
-    const v4 = await flyIpAssignmentProvider.create!({ app: "prov-app", type: "shared_v4" });
-    const v6 = await flyIpAssignmentProvider.create!({ app: "prov-app", type: "v6" });
+    const v4 = (await flyIpAssignmentProvider.create!({ app: "prov-app", type: "shared_v4" })) as { id: string; outs: FlyIpAssignmentOutputs };
+    const v6 = (await flyIpAssignmentProvider.create!({ app: "prov-app", type: "v6" })) as { id: string; outs: FlyIpAssignmentOutputs };
     expect(v4.id).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(v6.id).toContain(":");
     expect((await flyIpAssignmentProvider.read!(v4.id, v4.outs)).id).toBe(v4.id);
@@ -218,7 +218,7 @@ describe("IPs and certificates", () => {
     await flyIpAssignmentProvider.delete!(v6.id, v6.outs);
   });
   it("requests an ACME certificate for the hostname and removes it", async () => {
-    const c = await flyCertificateProvider.create!({ app: "prov-app", hostname: "app.example.com" });
+    const c = (await flyCertificateProvider.create!({ app: "prov-app", hostname: "app.example.com" })) as { id: string; outs: FlyCertificateOutputs };
     expect(c.outs).toMatchObject({ hostname: "app.example.com", configured: false });
     expect((await flyCertificateProvider.diff!(c.id, c.outs, { app: "prov-app", hostname: "www.example.com" })).replaces).toEqual(["hostname"]);
     await flyCertificateProvider.delete!(c.id, c.outs);
