@@ -71,7 +71,8 @@ program
   .option("-v, --verbose", "show the engine's output")
   .action(async (opts: { stack: string; to?: number; verbose?: boolean }) => {
     const r = await rollback({ stack: opts.stack, to: opts.to, onStep: printStep, onEngineOutput: engineOutput(opts.verbose) });
-    console.log(`\nROLLED BACK to version ${r.version}: ${r.to.release} live on ${r.to.liveSlot} (${seconds(r.durationMs)})`);
+    const moved = r.trafficMovedMs !== undefined ? `; live traffic moved after ${seconds(r.trafficMovedMs)}` : "";
+    console.log(`\nROLLED BACK to version ${r.version}: ${r.to.release} live on ${r.to.liveSlot} (${seconds(r.durationMs)}${moved})`);
   });
 
 program

@@ -1,4 +1,4 @@
-import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import type { ConfigMap, Stack, UpdateSummary } from "@pulumi/pulumi/automation";
 import * as path from "node:path";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { acquireDeployLock } from "./deploy-lock";
@@ -37,8 +37,8 @@ export interface DeployReport {
 const lockDir = (workDir: string) => path.join(workDir, ".pulumi", "deploy-locks");
 
 /** The delivery state of the last successful update: what is really deployed, whatever config says now. */
-export async function lastGoodState(stack: Stack): Promise<DeliveryState | undefined> {
-  const history = await stack.history(HISTORY_PAGE, 1).catch(() => []);
+export async function lastGoodState(stack: Stack, known?: UpdateSummary[]): Promise<DeliveryState | undefined> {
+  const history = known ?? (await stack.history(HISTORY_PAGE, 1).catch(() => []));
   for (const update of history) {
     if (update.kind === "update" && update.result === "succeeded") {
       // An update made without the driver (npm start, a plain `pulumi up`) ran on the config's
@@ -60,9 +60,18 @@ async function deliveryFromOutputs(stack: Stack): Promise<DeliveryState | undefi
 }
 
 export async function applyDelivery(stack: Stack, state: DeliveryState): Promise<void> {
+  const set: ConfigMap = {};
+  const remove: string[] = [];
   for (const [key, value] of Object.entries(deliveryConfig(state))) {
-    if (value === undefined) await stack.removeConfig(`flightdeck:${key}`);
-    else await stack.setConfig(`flightdeck:${key}`, { value });
+    if (value === undefined) remove.push(`flightdeck:${key}`);
+    else set[`flightdeck:${key}`] = { value };
+  }
+  // One CLI call for all keys (each call is a process start).
+  await stack.setAllConfig(set);
+  if (remove.length > 0) {
+    const current = await stack.getAllConfig();
+    const present = remove.filter((k) => k in current);
+    if (present.length > 0) await stack.removeAllConfig(present);
   }
 }
 
@@ -93,7 +102,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
   );
   try {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
-    await log.run("recover", () => recoverInterruptedUpdate(stack, PROJECT), (r) =>
+    await log.run("recover", () => recoverInterruptedUpdate(stack, PROJECT, !!lock.staleHolder), (r) =>
       r.clearedLocks + r.clearedPendingOperations.length === 0
         ? "nothing interrupted"
         : `cleared ${r.clearedLocks} stale engine lock(s) and ${r.clearedPendingOperations.length} pending operation(s)` +

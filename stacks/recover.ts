@@ -44,8 +44,11 @@ export interface Recovery {
  * engine locks of dead processes and the pending operations in its state. Resources those
  * operations touched are reconciled by the refresh and up that follow.
  */
-export async function recoverInterruptedUpdate(stack: Stack, project: string): Promise<Recovery> {
+export async function recoverInterruptedUpdate(stack: Stack, project: string, interrupted: boolean): Promise<Recovery> {
   const locks = staleEngineLocks(process.env.PULUMI_BACKEND_URL, project, stack.name);
+  // Pending operations are left only by an update that was cut short: one whose driver died
+  // holding the deploy lock, or whose engine died holding its own lock. Otherwise skip the export.
+  if (!interrupted && locks.length === 0) return { clearedLocks: 0, clearedPendingOperations: [] };
   if (locks.length > 0) await stack.cancel();
   const state = await stack.exportStack();
   const deployment = state.deployment as { pending_operations?: { type: string; resource: { urn: string } }[] } | undefined;

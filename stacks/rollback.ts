@@ -5,7 +5,9 @@ import { applyDelivery, lastGoodState } from "./deploy";
 import { deliveryFromConfig, type DeliveryState } from "./plan";
 import { numberHistory } from "./status";
 import { recoverInterruptedUpdate } from "./recover";
+import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { StepLog, type StepRecord } from "./steps";
+import { trafficSwitchFor } from "./traffic";
 import { engineOptions, openStack, projectDir, PROJECT, HISTORY_PAGE } from "./workspace";
 
 export interface RollbackOptions {
@@ -24,6 +26,8 @@ export interface RollbackReport {
   version: number;
   steps: StepRecord[];
   durationMs: number;
+  /** ms from the start until live traffic was on the target release, when its slot was warm. */
+  trafficMovedMs?: number;
 }
 
 export class RollbackTargetError extends Error {
@@ -82,19 +86,36 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   );
   try {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
-    await log.run("recover", () => recoverInterruptedUpdate(stack, PROJECT), (r) =>
+    await log.run("recover", () => recoverInterruptedUpdate(stack, PROJECT, !!lock.staleHolder), (r) =>
       r.clearedLocks + r.clearedPendingOperations.length === 0 ? "nothing interrupted" : `cleared ${r.clearedLocks} lock(s), ${r.clearedPendingOperations.length} pending operation(s)`,
     );
-    const current = await lastGoodState(stack);
-    const target = await log.run("choose state", async () => chooseRollbackTarget(await stack.history(HISTORY_PAGE, 1), current, opts.to), (t) =>
+    const history = await stack.history(HISTORY_PAGE, 1);
+    const current = await lastGoodState(stack, history);
+    const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to), (t) =>
       `version ${t.version}: ${t.state.release} on ${t.state.liveSlot}`,
     );
+    // Traffic first when the target release is still warm in the other slot: one probe of that
+    // slot, then the router, before the engine reconciles the stack.
+    let trafficMovedMs: number | undefined;
+    const outputs = await stack.outputs();
+    const warm = outputs.slotUrls?.value as Partial<Record<string, string>> | undefined;
+    const spec = outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
+    const warmUrl = warm?.[target.state.liveSlot];
+    if (current && spec && warmUrl && current.previousRelease === target.state.release && current.liveSlot !== target.state.liveSlot) {
+      await log.run("traffic first", async () => {
+        const res = await fetch(`${warmUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`warm slot ${target.state.liveSlot} answers HTTP ${res.status}: not switching to it`);
+        await trafficSwitchFor(spec).pointAt(target.state.liveSlot);
+        trafficMovedMs = Date.now() - started;
+      }, () => `${target.state.release} on ${target.state.liveSlot} takes live traffic`);
+    }
     await log.run("configure", () => applyDelivery(stack, target.state));
     await log.run("up", () =>
       stack.up({ ...engineOptions(opts.stack, workDir, opts.onEngineOutput), message: `rollback to version ${target.version} (${target.state.release})` }),
       () => `${target.state.release} live on ${target.state.liveSlot}`,
     );
-    return { stack: opts.stack, from: current, to: target.state, version: target.version, steps: log.steps, durationMs: Date.now() - started };
+    return { stack: opts.stack, from: current, to: target.state, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
   } finally {
     lock.release();
   }

@@ -22,6 +22,10 @@ export function engineEnv(stackName: string): Record<string, string> {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
+    // Only the final checkpoint of an update is written: a release or rollback should not wait on
+    // rewriting the whole state file after every step. An interrupted update is still recovered
+    // (stacks/recover.ts) and reconciled by the next refresh and up.
+    PULUMI_SKIP_CHECKPOINTS: process.env.PULUMI_SKIP_CHECKPOINTS ?? "true",
   };
   if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && process.env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
     if (stackName !== "local" && !stackName.startsWith("test-")) {
@@ -34,6 +38,10 @@ export function engineEnv(stackName: string): Record<string, string> {
   }
   return env;
 }
+
+// scripts/engine.sh already pinned the engine to the SDK's version: checking it again on every
+// stack open would cost a `pulumi version` run per command.
+process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK ??= "true";
 
 /** Opens (creating on first use) a stack of this project through the Automation API. */
 export async function openStack(stackName: string, workDir: string = projectDir): Promise<Stack> {

@@ -1,0 +1,150 @@
+/**
+ * Blue/green on the local stack under steady load: good deploy, gated bad release, post-switch
+ * failure, rollback. Prints each figure beside its target; writes bench/results/bluegreen.json
+ * and bench/results/bluegreen.md. Run: npm run bench (or scripts/engine.sh npx tsx bench/bluegreen.ts)
+ */
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { deploy } from "../stacks/deploy";
+import { rollback } from "../stacks/rollback";
+import { localTestStack } from "../test/support/local-stack";
+import type { LoadSample } from "./load";
+
+const RATE = Number(process.env.BENCH_RATE ?? 250);
+const root = path.resolve(__dirname, "..");
+const STACK = "test-bench-bluegreen";
+
+interface Figure {
+  name: string;
+  value: number;
+  unit: string;
+  target: string;
+  met: boolean;
+}
+
+interface LoadRun {
+  rate: number;
+  durationMs: number;
+  samples: LoadSample[];
+}
+
+// (node:child_process rather than execa: execa is ESM-only and this runs as CommonJS under tsx.)
+async function startLoad(url: string): Promise<{ stop(): Promise<LoadRun> }> {
+  const child = spawn(path.join(root, "node_modules/.bin/tsx"), [path.join(__dirname, "load.ts"), url, String(RATE)], {
+    cwd: root,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  let stdout = "";
+  child.stdout.setEncoding("utf8");
+  await new Promise<void>((resolve) => child.stdout.once("data", (d: string) => ((stdout += d), resolve())));
+  child.stdout.on("data", (d: string) => (stdout += d));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return {
+    async stop() {
+      child.stdin.write("stop\n");
+      await exited;
+      const lines = stdout.trim().split("\n");
+      return JSON.parse(lines[lines.length - 1]) as LoadRun;
+    },
+  };
+}
+
+const failed = (s: LoadSample) => s.status !== 200;
+
+function figure(name: string, value: number, unit: string, target: string, met: boolean): Figure {
+  const f = { name, value: Math.round(value * 100) / 100, unit, target, met };
+  console.log(`${met ? "✓" : "✗"} ${name.padEnd(52)} ${String(f.value).padStart(9)} ${unit.padEnd(4)} target ${target}`);
+  return f;
+}
+
+async function main(): Promise<void> {
+  const figures: Figure[] = [];
+  const loads: Record<string, { requests: number; failed: number; achievedRps: number }> = {};
+  const record = (scenario: string, run: LoadRun) => {
+    loads[scenario] = {
+      requests: run.samples.length,
+      failed: run.samples.filter(failed).length,
+      achievedRps: Math.round((run.samples.length / run.durationMs) * 1000),
+    };
+  };
+  const env = await localTestStack(STACK, 18400, {
+    healthGate: { intervalMs: 500, healthyThreshold: 3, unhealthyThreshold: 2, timeoutMs: 1000, deadlineMs: 30000 },
+    bakeSeconds: 5,
+    bakeProbeIntervalMs: 1000,
+    bakeUnhealthyThreshold: 2,
+  });
+  try {
+    const first = await deploy({ stack: STACK, release: "v1" });
+    if (first.outcome !== "succeeded") throw new Error(`setup deploy failed: ${first.reason}`);
+
+    // 1. A good deploy.
+    let load = await startLoad(env.url);
+    const good = await deploy({ stack: STACK, release: "v2" });
+    let run = await load.stop();
+    record("good deploy", run);
+    const oldLast = Math.max(...run.samples.filter((s) => s.version === "v1").map((s) => s.t + s.ms));
+    const newFirst = Math.min(...run.samples.filter((s) => s.version === "v2").map((s) => s.t + s.ms));
+    figures.push(figure("good deploy: failed requests", run.samples.filter(failed).length, "req", "0", run.samples.filter(failed).length === 0));
+    figures.push(figure("good deploy: switch overlap (last old − first new answer)", Math.max(0, oldLast - newFirst), "ms", "≤ 1000", oldLast - newFirst <= 1000));
+    figures.push(figure("good deploy: wall time (5 s bake)", good.durationMs / 1000, "s", "≤ 45", good.outcome === "succeeded" && good.durationMs <= 45_000));
+
+    // 2. A bad release, rejected by the gate.
+    load = await startLoad(env.url);
+    const bad = await deploy({ stack: STACK, release: "v3-unhealthy" });
+    run = await load.stop();
+    record("bad release", run);
+    const badServed = run.samples.filter((s) => s.version === "v3-unhealthy").length;
+    figures.push(figure("bad release: failed requests", run.samples.filter(failed).length, "req", "0", run.samples.filter(failed).length === 0));
+    figures.push(figure("bad release: live requests it served", badServed, "req", "0", badServed === 0 && bad.outcome === "failed"));
+
+    // 3. Passes the gate, fails after the switch (during the bake).
+    load = await startLoad(env.url);
+    const late = await deploy({ stack: STACK, release: "v4-fails-after-5000ms" });
+    run = await load.stop();
+    record("post-switch failure", run);
+    const back = late.trafficBackMs ?? Number.NaN;
+    const firstBad = Math.min(...run.samples.filter(failed).map((s) => s.t));
+    const lastBad = Math.max(...run.samples.filter(failed).map((s) => s.t));
+    figures.push(figure("post-switch failure: first failed probe → traffic back", back / 1000, "s", "≤ 3", late.outcome === "reverted" && back <= 3000));
+    figures.push(figure("post-switch failure: failed requests in that window", run.samples.filter(failed).length, "req", "report", true));
+    figures.push(figure("post-switch failure: users saw failures for", Number.isFinite(lastBad - firstBad) ? (lastBad - firstBad) / 1000 : 0, "s", "report", true));
+
+    // 4. Rollback to the previous state (its slot is warm).
+    load = await startLoad(env.url);
+    const rb = await rollback({ stack: STACK });
+    run = await load.stop();
+    record("rollback", run);
+    const moved = rb.trafficMovedMs ?? rb.durationMs;
+    figures.push(figure("rollback: until live traffic is on the previous release", moved / 1000, "s", "≤ 10", moved <= 10_000));
+    figures.push(figure("rollback: wall time (stack reconciled)", rb.durationMs / 1000, "s", "≤ 10", rb.durationMs <= 10_000));
+    figures.push(figure("rollback: failed requests", run.samples.filter(failed).length, "req", "0", run.samples.filter(failed).length === 0));
+  } finally {
+    await env.cleanup();
+  }
+
+  const commit = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root }).toString().trim();
+  const out = path.join(root, "bench", "results");
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(
+    path.join(out, "bluegreen.json"),
+    `${JSON.stringify({ figures, load: { targetRps: RATE, path: "/version", over: "loopback through HAProxy", scenarios: loads }, commit }, null, 2)}\n`,
+  );
+  const table = [
+    "# Blue/green on the local stack",
+    "",
+    `Steady load of ${RATE} requests/s over loopback through HAProxy during each scenario; commit ${commit}.`,
+    "",
+    "| figure | value | target | met |",
+    "| --- | --- | --- | --- |",
+    ...figures.map((f) => `| ${f.name} | ${f.value} ${f.unit} | ${f.target} | ${f.met ? "yes" : "**no**"} |`),
+    "",
+  ].join("\n");
+  fs.writeFileSync(path.join(out, "bluegreen.md"), table);
+  console.log(`\nwrote bench/results/bluegreen.json and bench/results/bluegreen.md`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
