@@ -1,5 +1,9 @@
 import { Command, InvalidArgumentError } from "commander";
+import * as fs from "node:fs";
 import { deploy } from "./deploy";
+import { detectDrift, formatDrift } from "./drift";
+import { renderPreviewComment, scrub } from "./pr-comment";
+import { previewStack, secretConfigValues } from "./preview";
 import { rollback } from "./rollback";
 import { deliveryMetrics, history, status } from "./status";
 import { formatStep, type StepRecord } from "./steps";
@@ -106,6 +110,45 @@ program
     }
     const m = deliveryMetrics(h.records);
     console.log(`\n${m.deploys} deploys, ${m.succeeded} succeeded, ${m.reverted} reverted, ${m.rollbacks} rollbacks; change failure rate ${(m.changeFailureRate * 100).toFixed(0)}%, median deploy ${seconds(m.medianDeployMs)}`);
+  });
+
+program
+  .command("preview")
+  .description("Preview stacks with the policy pack; optionally write the pull request comment (markdown, secrets redacted).")
+  .option("-s, --stack <stack...>", "stack name(s)", ["local"])
+  .option("--comment-file <file>", "write the rendered PR comment here")
+  .option("-v, --verbose", "show the engine's output")
+  .action(async (opts: { stack: string[]; commentFile?: string; verbose?: boolean }) => {
+    const results = [];
+    const redact: string[] = [];
+    for (const name of opts.stack) {
+      const stack = await openStack(name);
+      redact.push(...(await secretConfigValues(stack)));
+      const r = await previewStack(stack, { onOutput: engineOutput(opts.verbose) });
+      results.push(r);
+      const counts = Object.entries(r.summary).map(([k, v]) => `${k}: ${v}`).join(", ") || "no summary";
+      // The same redaction as the comment's: a CI log is as public as the pull request.
+      console.log(scrub(`${r.ok ? "PREVIEWED" : "FAILED"} ${name}: ${counts}; ${r.policyViolations.length} policy violation(s)${r.error ? `\n  ${r.error.split("\n").join("\n  ")}` : ""}`, redact));
+    }
+    const markdown = renderPreviewComment(results, { redact });
+    if (opts.commentFile) {
+      fs.writeFileSync(opts.commentFile, markdown);
+      console.log(`comment written to ${opts.commentFile}`);
+    }
+    if (results.some((r) => !r.ok)) process.exitCode = 1;
+  });
+
+program
+  .command("drift")
+  .description("Refresh-preview and preview a stack without changing it; exits 1 and lists the resources when it drifted.")
+  .option(...stackOption)
+  .option("--no-pending", "only out-of-band changes (refresh), not pending program/config changes (preview)")
+  .option("-v, --verbose", "show the engine's output")
+  .action(async (opts: { stack: string; pending: boolean; verbose?: boolean }) => {
+    const stack = await openStack(opts.stack);
+    const report = await detectDrift(stack, { includePending: opts.pending, onOutput: engineOutput(opts.verbose) });
+    console.log(formatDrift(report));
+    if (report.drifted.length > 0) process.exitCode = 1;
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

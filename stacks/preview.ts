@@ -1,0 +1,95 @@
+/**
+ * Preview a stack the way CI shows it on a pull request: the engine's preview with the policy pack,
+ * the changes it would make and the policy violations it found, as data for stacks/pr-comment.ts.
+ */
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { ResourceChange, StackPreviewResult } from "./pr-comment";
+import { engineOptions, projectDir } from "./workspace";
+
+export interface PreviewStackOptions {
+  workDir?: string;
+  /** The engine's output as it comes (already with secrets shown as `[secret]`). */
+  onOutput?: (s: string) => void;
+}
+
+/** One line per policy violation: `[mandatory] policy-name: message (resource)`. */
+export function formatPolicyEvent(e: NonNullable<EngineEvent["policyEvent"]>): string {
+  const where = e.resourceUrn ? ` (${e.resourceUrn.slice(e.resourceUrn.lastIndexOf("::") + 2)})` : "";
+  return `[${e.enforcementLevel}] ${e.policyName}: ${e.message.trim()}${where}`;
+}
+
+/** Collects changes and policy violations from the engine's events. */
+export function previewCollector() {
+  const changes = new Map<string, ResourceChange>();
+  const violations: string[] = [];
+  return {
+    onEvent(e: EngineEvent): void {
+      const meta = e.resourcePreEvent?.metadata;
+      if (meta && meta.op !== "same") changes.set(`${meta.op} ${meta.urn}`, { urn: meta.urn, type: meta.type, op: meta.op });
+      if (e.policyEvent) violations.push(formatPolicyEvent(e.policyEvent));
+    },
+    get changes(): ResourceChange[] {
+      return [...changes.values()];
+    },
+    get policyViolations(): string[] {
+      return [...new Set(violations)];
+    },
+  };
+}
+
+/**
+ * Previews a stack with the project's policy pack. A failed preview (a mandatory policy, a config
+ * or program error) is a result with `ok: false` and the reason, not an exception: the comment
+ * shows it, and the CLI exits non-zero after writing the comment.
+ */
+export async function previewStack(stack: Stack, opts: PreviewStackOptions = {}): Promise<StackPreviewResult> {
+  const collector = previewCollector();
+  let output = "";
+  const onOutput = (s: string) => {
+    output += s;
+    opts.onOutput?.(s);
+  };
+  const engine = engineOptions(stack.name, opts.workDir ?? projectDir, onOutput);
+  try {
+    const r = await stack.preview({ ...engine, diff: false, color: "never", message: "preview", onEvent: (e) => collector.onEvent(e) });
+    return {
+      stack: stack.name,
+      ok: true,
+      summary: r.changeSummary,
+      changes: collector.changes,
+      policyViolations: collector.policyViolations,
+      stdout: r.stdout || output,
+    };
+  } catch (err) {
+    return {
+      stack: stack.name,
+      ok: false,
+      error: failureReason(err),
+      summary: {},
+      changes: collector.changes,
+      policyViolations: collector.policyViolations,
+      stdout: output,
+    };
+  }
+}
+
+/** The useful part of an engine failure: its error lines, not the command line it ran. */
+export function failureReason(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  const errors = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => /^error:/i.test(l) || /\[mandatory\]/.test(l));
+  return errors.length > 0 ? [...new Set(errors)].join("\n") : text.split("\n").slice(-5).join("\n").trim();
+}
+
+/**
+ * The decrypted values of the stack's secret config (entries marked `secret: true`), for the
+ * renderer's redact list. They stay in memory: never printed, never written.
+ */
+export async function secretConfigValues(stack: Stack): Promise<string[]> {
+  const all = await stack.getAllConfig();
+  return Object.values(all)
+    .filter((v) => v.secret)
+    .map((v) => v.value);
+}
