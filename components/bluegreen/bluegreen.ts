@@ -50,7 +50,19 @@ export class BlueGreen extends pulumi.ComponentResource {
 
     const gate = new HealthGate(
       `${name}-gate`,
-      { ...args.healthGate, target: live.url, release: args.release },
+      {
+        ...args.healthGate,
+        target: live.url,
+        release: args.release,
+        // Only platforms that need it add probe settings, so other gates' inputs stay as they were.
+        ...(live.probe
+          ? {
+              instances: live.probe.instances,
+              ...(live.probe.instanceHeader ? { instanceHeader: live.probe.instanceHeader } : {}),
+              ...(live.probe.headers ? { headers: live.probe.headers } : {}),
+            }
+          : {}),
+      },
       { parent: this, dependsOn: live.resources },
     );
     const router = args.platform.router(args.liveSlot, slots, gate, this);

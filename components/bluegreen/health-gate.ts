@@ -10,14 +10,37 @@ export interface HealthGateOutputs extends HealthGateInputs {
   probes: number;
 }
 
-async function probeOnce(url: string, expectedStatus: number, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+async function probeOnce(
+  url: string,
+  expectedStatus: number,
+  timeoutMs: number,
+  headers?: Record<string, string>,
+): Promise<{ ok: boolean; detail: string }> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(headers ? { headers } : {}) });
     await res.arrayBuffer();
     return { ok: res.status === expectedStatus, detail: `HTTP ${res.status}` };
   } catch (err) {
     return { ok: false, detail: (err as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (err as Error).message };
   }
+}
+
+/**
+ * One probe round. With `instances`, every instance is probed (in parallel) and the round passes
+ * only when all pass: a slot is healthy when each of its machines is, not when the proxy found one.
+ */
+async function probeRound(url: string, inputs: HealthGateInputs): Promise<{ ok: boolean; detail: string }> {
+  if (!inputs.instances || inputs.instances.length === 0) return probeOnce(url, inputs.expectedStatus, inputs.timeoutMs, inputs.headers);
+  const header = inputs.instanceHeader ?? "fly-force-instance-id";
+  const results = await Promise.all(
+    inputs.instances.map(async (instance) => ({
+      instance,
+      ...(await probeOnce(url, inputs.expectedStatus, inputs.timeoutMs, { ...(inputs.headers ?? {}), [header]: instance })),
+    })),
+  );
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length === 0) return { ok: true, detail: `${results.length} instances passed` };
+  return { ok: false, detail: failed.map((r) => `instance ${r.instance}: ${r.detail}`).join(", ") };
 }
 
 /** Probes until the gate opens; throws (failing the update, so the router never moves) when it closes. */
@@ -26,7 +49,7 @@ async function runGate(inputs: HealthGateInputs): Promise<HealthGateOutputs> {
   const started = Date.now();
   let tally: GateTally = emptyTally;
   for (;;) {
-    const probe = await probeOnce(url, inputs.expectedStatus, inputs.timeoutMs);
+    const probe = await probeRound(url, inputs);
     const step = recordProbe(tally, probe, inputs);
     tally = step.tally;
     if (step.verdict === "open") return { ...inputs, openedAt: new Date().toISOString(), probes: tally.probes };
@@ -57,7 +80,9 @@ export const healthGateProvider: pulumi.dynamic.ResourceProvider<HealthGateInput
   },
   async diff(_id, olds, news) {
     // Any change (new release, other target, other rules) means the verdict must be earned again.
-    const keys = Object.keys(news) as (keyof HealthGateInputs)[];
+    // The optional probe settings count when they appear or disappear, too.
+    const optional: (keyof HealthGateInputs)[] = ["headers", "instances", "instanceHeader"];
+    const keys = [...new Set([...(Object.keys(news) as (keyof HealthGateInputs)[]), ...optional])];
     const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     return { changes: changed.length > 0 };
   },

@@ -6,6 +6,16 @@ export interface SlotDeployment {
   /** URL that reaches this slot directly (not through the router). */
   readonly url: pulumi.Output<string>;
   readonly resources: pulumi.Resource[];
+  /**
+   * How the gate reaches this slot's instances when `url` alone does not (fly: the app's public
+   * URL, one probe per machine with `fly-force-instance-id`). Absent: probe `url` as it is.
+   */
+  readonly probe?: {
+    readonly instances: pulumi.Output<string[]>;
+    /** @default "fly-force-instance-id" */
+    readonly instanceHeader?: string;
+    readonly headers?: Record<string, string>;
+  };
 }
 
 /**

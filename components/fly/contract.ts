@@ -12,6 +12,7 @@ export const flyResourceTypes = {
   secrets: "FlyAppSecrets",
   ipAssignment: "FlyIpAssignment",
   certificate: "FlyCertificate",
+  cordonRouter: "FlyCordonRouter",
 } as const;
 
 /** The engine's type token for one of Flightdeck's dynamic resources. */
@@ -101,6 +102,14 @@ export interface FlyCertificateInputs {
   hostname: string;
 }
 
+/** Which blue/green slot's machines take live traffic; the other slot's are cordoned. */
+export interface FlyCordonRouterInputs {
+  app: string;
+  live: "blue" | "green";
+  /** Machine ids of each slot (an absent slot is an empty list). */
+  machines: { blue: string[]; green: string[] };
+}
+
 /** The health gate's type token and inputs (a dynamic resource of the blue/green component). */
 export const healthGateType = "HealthGate";
 export interface HealthGateInputs {
@@ -115,4 +124,13 @@ export interface HealthGateInputs {
   deadlineMs: number;
   /** The release being gated: a new release re-runs the gate. */
   release: string;
+  /** Extra request headers sent with every probe. */
+  headers?: Record<string, string>;
+  /**
+   * Probe each of these instances in every round (a round passes only when all pass), naming the
+   * instance in `instanceHeader`. On Fly: the slot's machine ids, through the app's public URL.
+   */
+  instances?: string[];
+  /** @default "fly-force-instance-id" (Fly's proxy routes the request to that machine) */
+  instanceHeader?: string;
 }

@@ -75,6 +75,68 @@ export function machineConfig(args: {
   };
 }
 
+/** The resources of an app that both slots share. */
+export interface FlyAppResources {
+  app: FlyAppResource;
+  secrets: FlyAppSecrets;
+  ipv4: FlyIpAssignment;
+  ipv6: FlyIpAssignment;
+  certificate: FlyCertificate;
+}
+
+/** Declares the app, its secrets, a shared IPv4, an IPv6 and the hostname's certificate as `<name>-app` etc. */
+export function declareAppResources(
+  name: string,
+  args: { fly: FlyConfig; secrets: pulumi.Input<Record<string, string>>; hostname: pulumi.Input<string> },
+  parent: pulumi.Resource,
+): FlyAppResources {
+  const app = new FlyAppResource(`${name}-app`, { org: args.fly.org, name: args.fly.app }, { parent });
+  const secrets = new FlyAppSecrets(`${name}-secrets`, { app: app.name, values: args.secrets }, { parent });
+  const ipv4 = new FlyIpAssignment(`${name}-ipv4`, { app: app.name, type: "shared_v4" }, { parent });
+  const ipv6 = new FlyIpAssignment(`${name}-ipv6`, { app: app.name, type: "v6" }, { parent });
+  const certificate = new FlyCertificate(`${name}-cert`, { app: app.name, hostname: args.hostname }, { parent });
+  return { app, secrets, ipv4, ipv6, certificate };
+}
+
+export interface SlotMachinesArgs {
+  fly: FlyConfig;
+  appName: pulumi.Input<string>;
+  slot: Slot;
+  /** The slot's image, pinned by digest. */
+  image: pulumi.Input<string>;
+  env: pulumi.Input<Record<string, string>>;
+  healthPath: string;
+  updateDeadlineMs: number;
+  /** Whether the machines start out of rotation. */
+  cordoned: boolean;
+  /** Who asks, for the error on an unpinned image. */
+  where: string;
+}
+
+/** The machines of one slot, `<app>-<slot>-<i>` (resource names `<prefix>-<slot>-<i>`), round-robin over the regions. */
+export function declareSlotMachines(prefix: string, args: SlotMachinesArgs, opts: pulumi.CustomResourceOptions): FlyMachine[] {
+  const { fly, slot } = args;
+  const config = pulumi.all([pulumi.output(args.image), pulumi.output(args.env)]).apply(([image, e]) =>
+    machineConfig({ fly, image: assertPinnedImage(image, args.where), slot, env: e, healthPath: args.healthPath }),
+  );
+  return slotLayout(fly.app, slot, fly.machinesPerSlot, fly.regions).map(
+    (p) =>
+      new FlyMachine(
+        `${prefix}-${p.slot}-${p.index}`,
+        {
+          app: args.appName,
+          name: p.name,
+          region: p.region,
+          fallbackRegions: p.fallbackRegions,
+          config,
+          updateDeadlineMs: args.updateDeadlineMs,
+          cordoned: args.cordoned,
+        },
+        opts,
+      ),
+  );
+}
+
 /**
  * One Fly environment: the app, two blue/green slots of machines (`<app>-<slot>-<i>`, spread
  * round-robin over the regions), its secrets, a shared IPv4 and an IPv6, and a certificate
@@ -106,40 +168,31 @@ export class FlyApp extends pulumi.ComponentResource {
     const healthPath = args.healthPath ?? "/healthz";
     const updateDeadlineMs = args.updateDeadlineMs ?? 120_000;
 
-    const app = new FlyAppResource(`${name}-app`, { org: fly.org, name: fly.app }, { parent: this });
-    const appName = app.name;
-
-    const secrets = new FlyAppSecrets(`${name}-secrets`, { app: appName, values: args.secrets }, { parent: this });
+    const shared = declareAppResources(name, { fly, secrets: args.secrets, hostname: args.hostname }, this);
+    const appName = shared.app.name;
 
     const env = pulumi.output(args.env ?? {}).apply((e) => ({ ...e, ...featureEnv(args.features ?? {}) }));
 
     const machines = {} as Record<Slot, FlyMachine[]>;
     for (const slot of slots) {
-      const config = pulumi.all([pulumi.output(args.releases[slot]), env]).apply(([image, e]) =>
-        machineConfig({ fly, image: assertPinnedImage(image, `FlyApp ${name}: releases.${slot}`), slot, env: e, healthPath }),
-      );
-      machines[slot] = slotLayout(fly.app, slot, fly.machinesPerSlot, fly.regions).map(
-        (p) =>
-          new FlyMachine(
-            `${name}-${p.slot}-${p.index}`,
-            {
-              app: appName,
-              name: p.name,
-              region: p.region,
-              fallbackRegions: p.fallbackRegions,
-              config,
-              updateDeadlineMs,
-              cordoned: slot !== args.liveSlot,
-            },
-            // Secrets first, so a machine boots with them.
-            { parent: this, dependsOn: [secrets] },
-          ),
+      machines[slot] = declareSlotMachines(
+        name,
+        {
+          fly,
+          appName,
+          slot,
+          image: args.releases[slot],
+          env,
+          healthPath,
+          updateDeadlineMs,
+          cordoned: slot !== args.liveSlot,
+          where: `FlyApp ${name}: releases.${slot}`,
+        },
+        // Secrets first, so a machine boots with them.
+        { parent: this, dependsOn: [shared.secrets] },
       );
     }
-
-    const v4 = new FlyIpAssignment(`${name}-ipv4`, { app: appName, type: "shared_v4" }, { parent: this });
-    const v6 = new FlyIpAssignment(`${name}-ipv6`, { app: appName, type: "v6" }, { parent: this });
-    const cert = new FlyCertificate(`${name}-cert`, { app: appName, hostname: args.hostname }, { parent: this });
+    const [v4, v6, cert, secrets] = [shared.ipv4, shared.ipv6, shared.certificate, shared.secrets];
 
     this.appName = appName;
     this.machines = machines;
@@ -159,5 +212,40 @@ export class FlyApp extends pulumi.ComponentResource {
       certificateStatus: this.certificateStatus,
       secretNames: this.secretNames,
     });
+  }
+}
+
+export interface FlyAppCoreArgs {
+  /** The parsed `fly` config section. */
+  readonly fly: FlyConfig;
+  /** App secrets, name → value; stored as Pulumi secrets and sent to Fly's secret store only. */
+  readonly secrets: pulumi.Input<Record<string, string>>;
+  /** Public hostname of the environment: an ACME certificate is requested for it. */
+  readonly hostname: pulumi.Input<string>;
+}
+
+/**
+ * What one Fly environment declares once, whatever runs in its slots: the app, its secrets, a
+ * shared IPv4, an IPv6 and the hostname's certificate. The slots come from `flyPlatform`.
+ */
+export class FlyAppCore extends pulumi.ComponentResource {
+  readonly appName: pulumi.Output<string>;
+  /** Slot machines wait for it, so they boot with the secrets. */
+  readonly secrets: FlyAppSecrets;
+  readonly certificate: FlyCertificate;
+  readonly ipv4: pulumi.Output<string>;
+  readonly ipv6: pulumi.Output<string>;
+  readonly secretNames: pulumi.Output<string[]>;
+
+  constructor(name: string, args: FlyAppCoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("flightdeck:fly:FlyAppCore", name, {}, opts);
+    const shared = declareAppResources(name, args, this);
+    this.appName = shared.app.name;
+    this.secrets = shared.secrets;
+    this.certificate = shared.certificate;
+    this.ipv4 = shared.ipv4.ip;
+    this.ipv6 = shared.ipv6.ip;
+    this.secretNames = shared.secrets.names;
+    this.registerOutputs({ appName: this.appName, ipv4: this.ipv4, ipv6: this.ipv6, secretNames: this.secretNames });
   }
 }

@@ -137,3 +137,43 @@ export function managedConfig(remote: Record<string, unknown>, desired: FlyMachi
   }
   return out as unknown as FlyMachineConfig;
 }
+
+/** One cordon call of the blue/green router. */
+export interface CordonStep {
+  action: "uncordon" | "cordon";
+  machine: string;
+  slot: Slot;
+}
+
+/**
+ * The steps that make `live` the slot in rotation: every live machine is uncordoned FIRST, then
+ * every other machine is cordoned, so at no moment is the app left without a machine in rotation.
+ */
+export function cordonPlan(live: Slot, machines: Record<Slot, readonly string[]>): CordonStep[] {
+  const other: Slot = live === "blue" ? "green" : "blue";
+  return [
+    ...machines[live].map((machine) => ({ action: "uncordon" as const, machine, slot: live })),
+    ...machines[other].map((machine) => ({ action: "cordon" as const, machine, slot: other })),
+  ];
+}
+
+/** The cordon state (machine id → cordoned) that a router pointing at `live` leaves behind. */
+export function cordonState(live: Slot, machines: Record<Slot, readonly string[]>): Record<string, boolean> {
+  return Object.fromEntries(cordonPlan(live, machines).map((s) => [s.machine, s.action === "cordon"]));
+}
+
+/**
+ * The steps that put back the cordon state found before a switch, for the machines the switch
+ * touched (the failed step included: its outcome is unknown). A machine missing from `found` was
+ * created cordoned (the fly platform creates every machine out of rotation). Uncordons first,
+ * for the same reason as in `cordonPlan`.
+ */
+export function restorePlan(found: Record<string, boolean>, touched: readonly CordonStep[]): CordonStep[] {
+  const back = new Map<string, CordonStep>();
+  for (const step of touched) {
+    const wasCordoned = found[step.machine] ?? true;
+    if (wasCordoned !== (step.action === "cordon")) back.set(step.machine, { ...step, action: wasCordoned ? "cordon" : "uncordon" });
+  }
+  const steps = [...back.values()];
+  return [...steps.filter((s) => s.action === "uncordon"), ...steps.filter((s) => s.action === "cordon")];
+}

@@ -1,0 +1,76 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { BlueGreenPlatform, SlotDeployment } from "../bluegreen/platform";
+import type { SlotName } from "../bluegreen/slots";
+import { FlyCordonRouter } from "./cordon-router";
+import { declareSlotMachines, type FlyConfig } from "./fly-app";
+import type { FlyMachine } from "./machine";
+
+export interface FlyPlatformArgs {
+  /** The parsed `fly` config section (app, regions, machinesPerSlot, size, internalPort). */
+  readonly fly: FlyConfig;
+  /** The Fly app's name, from the app resource (so machines wait for the app). */
+  readonly appName: pulumi.Input<string>;
+  /** Environment every slot's machines get (feature flags); never secrets. */
+  readonly env: pulumi.Input<Record<string, string>>;
+  /** The live endpoint, e.g. `https://app.example.com`. */
+  readonly url: pulumi.Input<string>;
+  /**
+   * Where the gate reaches a slot's machines: the app's public URL, one probe per machine with
+   * `fly-force-instance-id`. @default `https://<fly.app>.fly.dev`
+   */
+  readonly slotUrl?: pulumi.Input<string>;
+  /** Path of the machines' HTTP check. @default "/healthz" */
+  readonly healthPath?: string;
+  /** How long a machine update may take to start and pass its checks. @default 120000 */
+  readonly updateDeadlineMs?: number;
+  /** What machines wait for (the app secrets, so they boot with them). @default [] */
+  readonly dependsOn?: pulumi.Resource[];
+}
+
+/** A slot is that slot's group of machines on one app; the router cordons the idle group. */
+export function flyPlatform(args: FlyPlatformArgs): BlueGreenPlatform {
+  const machines: Partial<Record<SlotName, FlyMachine[]>> = {};
+  const slotUrl = args.slotUrl ?? `https://${args.fly.app}.fly.dev`;
+  return {
+    slot(slot, release, parent): SlotDeployment {
+      const group = declareSlotMachines(
+        "slot",
+        {
+          fly: args.fly,
+          appName: args.appName,
+          slot,
+          image: release,
+          env: args.env,
+          healthPath: args.healthPath ?? "/healthz",
+          updateDeadlineMs: args.updateDeadlineMs ?? 120_000,
+          // Every machine starts out of rotation: only the router, after the gate, puts a slot in.
+          cordoned: true,
+          where: `fly platform: release of slot ${slot}`,
+        },
+        { parent, dependsOn: args.dependsOn ?? [] },
+      );
+      machines[slot] = group;
+      return {
+        url: pulumi.output(slotUrl),
+        resources: group,
+        probe: { instances: pulumi.all(group.map((m) => m.id)) },
+      };
+    },
+    router(live, _slots, gate, parent) {
+      const ids = (slot: SlotName) => pulumi.all((machines[slot] ?? []).map((m) => m.id));
+      const router = new FlyCordonRouter(
+        "router",
+        { app: args.appName, live, machines: { blue: ids("blue"), green: ids("green") } },
+        { parent, dependsOn: [gate] },
+      );
+      return {
+        url: pulumi.output(args.url),
+        trafficSwitch: pulumi.all([router.app, router.machines]).apply(([app, m]) => ({
+          kind: "fly" as const,
+          app,
+          machines: { blue: [...m.blue], green: [...m.green] },
+        })),
+      };
+    },
+  };
+}
