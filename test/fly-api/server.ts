@@ -69,6 +69,8 @@ export class FakeFly {
   readonly violations: string[] = [];
   readonly log: LoggedRequest[] = [];
   readonly injections: Injection[] = [];
+  /** App requests through the proxy (paths outside /v1). */
+  readonly proxyLog: { path: string; instance?: string; status: number }[] = [];
   /** Regions that answer machine creation with "insufficient capacity". */
   readonly noCapacity = new Set<string>();
   /** Images whose machines fail their checks. */
@@ -198,6 +200,7 @@ export class FakeFly {
         return fail(400, "invalid JSON");
       }
     }
+    if (!url.pathname.startsWith("/v1/")) return this.proxy(req, res, url);
     const op = findOperation(method, sub);
     if (!url.pathname.startsWith("/v1/") || !op) {
       this.violations.push(`request ${method} ${url.pathname}: no such operation in the spec`);
@@ -227,6 +230,23 @@ export class FakeFly {
     } catch (err) {
       fail(500, (err as Error).message);
     }
+  }
+
+  /**
+   * Fly's proxy in front of the apps' machines, as far as a health gate needs it: any path outside
+   * /v1 is an app request. `fly-force-instance-id` sends it to that machine, cordoned or not (how
+   * the gate probes an idle slot); without it, to a started machine in rotation. A started machine
+   * answers 200 unless its image is in `failingImages` (503).
+   */
+  private proxy(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+    const forced = req.headers["fly-force-instance-id"];
+    const all = [...this.apps.values()].flatMap((a) => [...a.machines.values()]);
+    all.forEach((mm) => this.refresh(mm));
+    const m = typeof forced === "string" ? all.find((mm) => mm.id === forced) : all.find((mm) => !mm.cordoned && mm.state === "started");
+    const status = !m ? 503 : m.state !== "started" || this.failingImages.has(String(m.config.image ?? "")) ? 503 : 200;
+    this.proxyLog.push({ path: url.pathname, instance: typeof forced === "string" ? forced : undefined, status });
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify(m ? { machine: m.id, image: m.config.image, state: m.state } : { error: "no machine to route to" }));
   }
 
   private async route(
