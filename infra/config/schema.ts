@@ -95,6 +95,11 @@ export const flySchema = z
     if (new Set(f.regions).size !== f.regions.length) {
       ctx.addIssue({ code: "custom", path: ["regions"], message: `each region once, found ${f.regions.join(", ")}` });
     }
+    // Two-app blue/green behind Cloudflare has its switch plan but no platform yet: refuse it
+    // at load time rather than deploy an environment that cannot switch.
+    if (f.router === "cloudflare") {
+      ctx.addIssue({ code: "custom", path: ["router"], message: "fly.router: cloudflare is not supported yet; use cordon" });
+    }
   });
 
 export const githubSchema = z

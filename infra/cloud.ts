@@ -1,0 +1,94 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import YAML from "yaml";
+import { BlueGreen } from "../components/bluegreen/bluegreen";
+import { FlyAppCore } from "../components/fly/fly-app";
+import { assertPinnedImage, featureEnv } from "../components/fly/plan";
+import { flyPlatform } from "../components/fly/platform";
+import { CONFIG_NAMESPACE, stackFileName } from "./config/parse";
+import type { CloudConfig } from "./config/schema";
+import { declareDelivery } from "./delivery";
+import { checkFeatureFlags, type Features } from "./features";
+
+export interface CloudContext {
+  projectDir: string;
+  stack: string;
+}
+
+/**
+ * The other environment's feature flags, from its committed stack file (`Pulumi.<environment>.yaml`)
+ * when that file exists and declares that environment; undefined otherwise (nothing to compare).
+ */
+export function otherEnvironmentFeatures(projectDir: string, environment: CloudConfig["environment"]): { file: string; features: Features } | undefined {
+  const other = environment === "staging" ? "production" : "staging";
+  const file = path.join(projectDir, stackFileName(other));
+  if (!fs.existsSync(file)) return undefined;
+  const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+  const cfg = doc?.config ?? {};
+  if (cfg[`${CONFIG_NAMESPACE}:environment`] !== other) return undefined;
+  return { file: path.basename(file), features: (cfg[`${CONFIG_NAMESPACE}:features`] ?? {}) as Features };
+}
+
+/** Production may only turn on flags staging knows; checked against the other committed stack file. */
+function assertFeatureFlags(config: CloudConfig, ctx: CloudContext): void {
+  const other = otherEnvironmentFeatures(ctx.projectDir, config.environment);
+  if (!other) return;
+  const [staging, production] = config.environment === "staging" ? [config.features, other.features] : [other.features, config.features];
+  const problems = checkFeatureFlags(staging, production);
+  if (problems.length > 0) {
+    throw new Error(
+      `${stackFileName(ctx.stack)}: feature flags disagree with ${other.file} (nothing was changed):\n` + problems.map((p) => `  - ${p.message}`).join("\n"),
+    );
+  }
+}
+
+/**
+ * A cloud environment (staging, production): one Fly app whose blue/green slots are machine groups
+ * switched by cordoning, and its delivery settings on GitHub and Cloudflare.
+ */
+export function cloudEnvironment(config: CloudConfig, ctx: CloudContext) {
+  // Fail before declaring anything: flags consistent across environments, images pinned.
+  assertFeatureFlags(config, ctx);
+  const file = stackFileName(ctx.stack);
+  assertPinnedImage(config.release, `${file}: ${CONFIG_NAMESPACE}:release`);
+  if (config.previousRelease !== undefined) assertPinnedImage(config.previousRelease, `${file}: ${CONFIG_NAMESPACE}:previousRelease`);
+
+  // Secret keys are optional and never pass through validation (see SECRET_KEYS).
+  const secretConfig = new pulumi.Config(CONFIG_NAMESPACE);
+  const appSecrets = secretConfig.getSecretObject<Record<string, string>>("appSecrets") ?? pulumi.secret<Record<string, string>>({});
+  const environmentSecrets = secretConfig.getSecretObject<Record<string, string>>("environmentSecrets") ?? pulumi.secret<Record<string, string>>({});
+
+  const hostname = config.cloudflare.hostname;
+  const url = `https://${hostname}`;
+  const core = new FlyAppCore("fly", { fly: config.fly, secrets: appSecrets, hostname });
+  const bg = new BlueGreen("app", {
+    release: config.release,
+    liveSlot: config.liveSlot,
+    previousRelease: config.previousRelease,
+    healthGate: config.healthGate,
+    platform: flyPlatform({
+      fly: config.fly,
+      appName: core.appName,
+      env: featureEnv(config.features),
+      url,
+      healthPath: config.healthGate.path,
+      dependsOn: [core.secrets],
+    }),
+  });
+  const delivery = declareDelivery(config, { environmentSecrets }, undefined, { certificate: core.certificate });
+
+  return {
+    environment: config.environment,
+    url: bg.url,
+    liveSlot: bg.liveSlot,
+    release: bg.release,
+    previousRelease: bg.previousRelease,
+    slotUrls: bg.slotUrls,
+    trafficSwitch: bg.trafficSwitch,
+    gateOpenedAt: bg.gateOpenedAt,
+    flyApp: core.appName,
+    githubEnvironment: delivery.githubEnvironment,
+    environmentSecretNames: delivery.environmentSecretNames,
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The whole program (infra/index.ts) under Pulumi mocks, for the committed staging and production
+ * stack files: what a cloud environment declares. One rule per test.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { createRequire } from "node:module";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import type { FlyMachineConfig } from "../../components/fly/contract";
+import { dynamicTypeToken, flyResourceTypes } from "../../components/fly/contract";
+import { installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
+import { stackFileConfig, withValue } from "../support/stack-files";
+
+// Vitest's module wrappers cannot be serialized by Pulumi's closure serializer; under mocks the
+// provider text is irrelevant (real serialization runs in test/integration/fly-bluegreen.test.ts).
+const closure = createRequire(require.resolve("@pulumi/pulumi"))("./runtime/closure/serializeClosure") as {
+  serializeFunction: (...args: unknown[]) => Promise<{ text: string; containsSecrets: boolean }>;
+};
+closure.serializeFunction = async () => ({ text: "exports.handler = () => ({});", containsSecrets: false });
+
+// The mocks do not show a resource's options: capture the router's as the program passes them.
+const routerOpts = vi.hoisted(() => [] as { name: string; dependsOn: unknown }[]);
+vi.mock("../../components/fly/cordon-router", async (importOriginal) => {
+  const orig = await importOriginal<typeof import("../../components/fly/cordon-router")>();
+  class CapturingRouter extends orig.FlyCordonRouter {
+    constructor(name: string, args: import("../../components/fly/cordon-router").FlyCordonRouterArgs, opts?: pulumi.CustomResourceOptions) {
+      routerOpts.push({ name, dependsOn: opts?.dependsOn });
+      super(name, args, opts);
+    }
+  }
+  return { ...orig, FlyCordonRouter: CapturingRouter };
+});
+
+const invoke = (token: string, args: Record<string, unknown>): Record<string, unknown> => {
+  if (token === "github:index/getUser:getUser") return { id: "1001", login: args.username };
+  if (token === "github:index/getTeam:getTeam") return { id: "2002", slug: args.slug };
+  if (token === "cloudflare:index/getZone:getZone") return { id: "0123456789abcdef0123456789abcdef" };
+  return {};
+};
+
+const PREVIOUS = "registry.fly.io/flightdeck-production@sha256:" + "1".repeat(64);
+const machineType = dynamicTypeToken(flyResourceTypes.machine);
+
+interface Run {
+  registered: RegisteredResource[];
+  outputs: Record<string, unknown>;
+}
+
+/** Runs the program for a stack file's `flightdeck:*` config (objects JSON-encoded, as the engine passes them). */
+async function runProgram(stack: string, raw: Record<string, unknown>): Promise<Run> {
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) config[`flightdeck:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  config["flightdeck:appSecrets"] = JSON.stringify({ DATABASE_URL: "postgres://u:pw-app@db/app" });
+  config["flightdeck:environmentSecrets"] = JSON.stringify({ DEPLOY_HOOK: "hook-secret" });
+  const registered = installMocks({ stack, config, invoke });
+  routerOpts.length = 0;
+  vi.resetModules();
+  const mod = (await import("../../infra/index")) as unknown as { default?: Record<string, unknown> } & Record<string, unknown>;
+  const outputs = (mod.default ?? mod) as Record<string, unknown>;
+  await Promise.all(Object.values(outputs).map((o) => valueOf(o as pulumi.Input<unknown>)));
+  await new Promise((r) => setTimeout(r, 50));
+  return { registered, outputs };
+}
+
+const machines = (run: Run, slot: string) =>
+  ofType(run.registered, machineType)
+    .filter((m) => String(m.inputs.name).includes(`-${slot}-`))
+    .map((m) => ({ name: m.inputs.name, region: m.inputs.region, image: (m.inputs.config as FlyMachineConfig).image, cordoned: m.inputs.cordoned }));
+
+describe("staging (committed stack file, first deploy)", () => {
+  let run: Run;
+  let routerDeps: unknown;
+  beforeAll(async () => {
+    run = await runProgram("staging", stackFileConfig("staging"));
+    routerDeps = routerOpts.find((r) => r.name === "router")?.dependsOn;
+  });
+
+  it("declares one Fly app with its secrets, a shared IPv4, an IPv6 and the hostname's certificate", () => {
+    const names = (t: string) => ofType(run.registered, dynamicTypeToken(t)).map((r) => r.name);
+    expect(names(flyResourceTypes.app)).toEqual(["fly-app"]);
+    expect(names(flyResourceTypes.secrets)).toEqual(["fly-secrets"]);
+    expect(names(flyResourceTypes.ipAssignment)).toEqual(["fly-ipv4", "fly-ipv6"]);
+    expect(ofType(run.registered, dynamicTypeToken(flyResourceTypes.certificate)).map((r) => r.inputs.hostname)).toEqual(["staging.flightdeck.dev"]);
+  });
+
+  it("the live slot is machinesPerSlot machines over the regions, running the release, started out of rotation", () => {
+    expect(machines(run, "blue")).toEqual([
+      { name: "flightdeck-staging-blue-0", region: "ams", image: stackFileConfig("staging").release, cordoned: true },
+    ]);
+  });
+
+  it("without a previous release there is no other slot", () => {
+    expect(machines(run, "green")).toEqual([]);
+  });
+
+  it("the router depends on the gate", async () => {
+    expect(Array.isArray(routerDeps) && routerDeps.length === 1).toBe(true);
+    const gate = (routerDeps as pulumi.Resource[])[0];
+    expect(await valueOf(gate.urn)).toMatch(/flightdeck:HealthGate::app-gate$/);
+  });
+
+  it("the router puts the live slot in rotation", () => {
+    const router = ofType(run.registered, dynamicTypeToken(flyResourceTypes.cordonRouter));
+    expect(router.map((r) => ({ app: r.inputs.app, live: r.inputs.live, machines: r.inputs.machines }))).toEqual([
+      { app: "flightdeck-staging", live: "blue", machines: { blue: ["slot-blue-0-id"], green: [] } },
+    ]);
+  });
+
+  it("declares the staging GitHub environment", () => {
+    const envs = ofType(run.registered, "github:index/repositoryEnvironment:RepositoryEnvironment").map((r) => r.inputs.environment);
+    expect(envs).toEqual(["staging"]);
+  });
+
+  it("declares the proxied Cloudflare record for the hostname, pointing at the Fly app", () => {
+    const records = ofType(run.registered, "cloudflare:index/dnsRecord:DnsRecord").map((r) => ({ name: r.inputs.name, content: r.inputs.content, proxied: r.inputs.proxied }));
+    expect(records).toEqual([{ name: "staging.flightdeck.dev", content: "flightdeck-staging.fly.dev", proxied: true }]);
+  });
+
+  it("outputs the same keys as local, plus environment", async () => {
+    expect(Object.keys(run.outputs)).toEqual(
+      expect.arrayContaining(["environment", "url", "liveSlot", "release", "previousRelease", "slotUrls", "trafficSwitch", "gateOpenedAt"]),
+    );
+    expect(await valueOf(run.outputs.url as pulumi.Output<string>)).toBe("https://staging.flightdeck.dev");
+    expect(await valueOf(run.outputs.trafficSwitch as pulumi.Output<unknown>)).toEqual({
+      kind: "fly",
+      app: "flightdeck-staging",
+      machines: { blue: ["slot-blue-0-id"], green: [] },
+    });
+  });
+});
+
+describe("production (committed stack file, previous release warm)", () => {
+  let run: Run;
+  beforeAll(async () => {
+    run = await runProgram("production", { ...stackFileConfig("production"), previousRelease: PREVIOUS });
+  });
+
+  it("each slot is 2 machines over ams and iad; the live slot runs the release, the other the previous release", () => {
+    const release = stackFileConfig("production").release;
+    expect(machines(run, "blue").map((m) => `${m.name}@${m.region} ${m.image === release ? "release" : m.image}`)).toEqual([
+      "flightdeck-production-blue-0@ams release",
+      "flightdeck-production-blue-1@iad release",
+    ]);
+    expect(machines(run, "green").map((m) => `${m.name}@${m.region} ${m.image === PREVIOUS ? "previous" : m.image}`)).toEqual([
+      "flightdeck-production-green-0@ams previous",
+      "flightdeck-production-green-1@iad previous",
+    ]);
+  });
+
+  it("the gate probes each machine of the live slot through the app URL with fly-force-instance-id", () => {
+    const gates = ofType(run.registered, dynamicTypeToken("HealthGate"));
+    expect(gates.map((g) => ({ target: g.inputs.target, instances: g.inputs.instances, header: g.inputs.instanceHeader ?? "fly-force-instance-id" }))).toEqual([
+      { target: "https://flightdeck-production.fly.dev", instances: ["slot-blue-0-id", "slot-blue-1-id"], header: "fly-force-instance-id" },
+    ]);
+  });
+
+  it("app secrets from flightdeck:appSecrets reach the Fly secrets resource as a secret, never machine env", () => {
+    const s = ofType(run.registered, dynamicTypeToken(flyResourceTypes.secrets))[0];
+    expect(JSON.stringify(s.inputs.values)).toContain("1b47061264138c4ac30d75fd1eb44270"); // Pulumi's secret signature
+    for (const m of ofType(run.registered, machineType)) expect(JSON.stringify(m.inputs.config)).not.toContain("pw-app");
+  });
+
+  it("environment secrets from flightdeck:environmentSecrets reach the production GitHub environment", () => {
+    const secrets = ofType(run.registered, "github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret").map((r) => [r.inputs.environment, r.inputs.secretName]);
+    expect(secrets).toEqual([["production", "DEPLOY_HOOK"]]);
+  });
+});
+
+describe("refused before anything is declared", () => {
+  it("fly.router: cloudflare is a config error naming the key", async () => {
+    await expect(runProgram("staging", withValue(stackFileConfig("staging"), "fly.router", "cloudflare"))).rejects.toThrow(
+      /flightdeck:fly\.router.*fly\.router: cloudflare is not supported yet; use cordon/,
+    );
+  });
+
+  it("a flag on in production but unknown to Pulumi.staging.yaml stops the program", async () => {
+    const raw = withValue(stackFileConfig("production"), "features.instant_refunds", true);
+    await expect(runProgram("production", raw)).rejects.toThrow(/feature flags disagree with Pulumi\.staging\.yaml[\s\S]*instant_refunds/);
+  });
+
+  it("a release that is not pinned by digest names the stack file and key", async () => {
+    const raw = withValue(stackFileConfig("staging"), "release", "registry.fly.io/flightdeck-staging:latest");
+    await expect(runProgram("staging", raw)).rejects.toThrow(/Pulumi\.staging\.yaml: flightdeck:release.*not pinned by digest/);
+  });
+});
