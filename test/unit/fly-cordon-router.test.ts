@@ -140,7 +140,7 @@ describe("health gate over instances", () => {
   it("probes every instance with fly-force-instance-id in each round, even cordoned ones", async () => {
     const from = fly.proxyLog.length;
     const res = await healthGateProvider.create!(gate());
-    expect(res.outs.probes).toBe(2);
+    expect(res.outs?.probes).toBe(2);
     expect(fly.proxyLog.slice(from).map((p) => p.instance).sort()).toEqual([...ids.green, ...ids.green].sort());
   });
 
