@@ -49,7 +49,7 @@ const commonShape = {
 
 export const localSchema = z
   .object({
-    environment: z.literal("local"),
+    environment: z.literal("local").describe("Which environment this stack is: chooses the schema and the platform."),
     ...commonShape,
     release: commonShape.release.default("v1"),
     local: z
@@ -68,17 +68,19 @@ export const localSchema = z
         if (new Set(ports).size !== ports.length) {
           ctx.addIssue({ code: "custom", message: `four different ports, found ${ports.join(", ")}` });
         }
-      }),
+      })
+      .describe("The local platform: the router's and both slots' ports (four different ones), and the app it runs."),
   })
   .strict();
 
 const machineSize = z
   .object({
-    cpuKind: z.enum(["shared", "performance"]).default("shared"),
-    cpus: z.number().int().refine((n) => [1, 2, 4, 8, 16].includes(n), "1, 2, 4, 8 or 16 CPUs"),
-    memoryMb: z.number().int().min(256).refine((n) => n % 256 === 0, "a multiple of 256 MB"),
+    cpuKind: z.enum(["shared", "performance"]).default("shared").describe("Fly CPU kind of each machine."),
+    cpus: z.number().int().refine((n) => [1, 2, 4, 8, 16].includes(n), "1, 2, 4, 8 or 16 CPUs").describe("CPUs per machine: 1, 2, 4, 8 or 16."),
+    memoryMb: z.number().int().min(256).refine((n) => n % 256 === 0, "a multiple of 256 MB").describe("Memory per machine in MB, a multiple of 256."),
   })
-  .strict();
+  .strict()
+  .describe("Size of each machine.");
 
 export const flySchema = z
   .object({
@@ -87,7 +89,7 @@ export const flySchema = z
     regions: z.array(flyRegion).min(1).describe("Regions machines are spread over, in order of preference."),
     machinesPerSlot: z.number().int().min(1).max(20).describe("Machines in each blue/green slot."),
     size: machineSize,
-    internalPort: z.number().int().min(1).max(65535).default(8080),
+    internalPort: z.number().int().min(1).max(65535).default(8080).describe("Port the app listens on inside each machine."),
     router: z.enum(["cordon", "cloudflare"]).default("cordon").describe("How traffic switches: Fly cordoning, or the Cloudflare record (two apps)."),
   })
   .strict()
@@ -104,21 +106,26 @@ export const flySchema = z
 
 export const githubSchema = z
   .object({
-    owner: z.string().min(1),
-    repository: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a repository name without the owner"),
-    defaultBranch: z.string().min(1).default("main"),
+    owner: z.string().min(1).describe("GitHub user or organization that owns the repository."),
+    repository: z.string().regex(/^[A-Za-z0-9_.-]+$/, "a repository name without the owner").describe("The repository whose environments and default branch this stack manages."),
+    defaultBranch: z.string().min(1).default("main").describe("The branch that deploys: the only one production's environment accepts."),
     reviewers: z
-      .object({ users: z.array(githubLogin).default([]), teams: z.array(githubTeam).default([]) })
+      .object({
+        users: z.array(githubLogin).default([]).describe("User logins who may approve a production deploy."),
+        teams: z.array(githubTeam).default([]).describe("Teams (\"org/team-slug\") who may approve a production deploy."),
+      })
       .strict()
-      .default({}),
+      .default({})
+      .describe("Required reviewers of the production environment."),
     mergeIsRelease: z.boolean().default(false).describe("Production needs no reviewer: merging is the release decision."),
-    waitTimerMinutes: z.number().int().min(0).max(43200).default(0),
+    waitTimerMinutes: z.number().int().min(0).max(43200).default(0).describe("Minutes the environment waits before a deploy job starts."),
     requiredChecks: z.array(z.string().min(1)).default([]).describe("Status checks the default branch requires."),
-    requiredApprovals: z.number().int().min(0).max(6).default(1),
-    protection: z.enum(["ruleset", "branch-protection"]).default("ruleset"),
-    enforceAdmins: z.boolean().default(true),
+    requiredApprovals: z.number().int().min(0).max(6).default(1).describe("Approving reviews a pull request to the default branch needs."),
+    protection: z.enum(["ruleset", "branch-protection"]).default("ruleset").describe("How the default branch is protected: a repository ruleset, or a classic branch protection rule."),
+    enforceAdmins: z.boolean().default(true).describe("Admins are held to reviewers and branch protection too; false lets them bypass."),
   })
-  .strict();
+  .strict()
+  .describe("The GitHub repository: deploy environments and default-branch protection.");
 
 export const cloudflareSchema = z
   .object({
@@ -130,18 +137,19 @@ export const cloudflareSchema = z
     if (c.hostname !== c.zone && !c.hostname.endsWith(`.${c.zone}`)) {
       ctx.addIssue({ code: "custom", path: ["hostname"], message: `a hostname inside the zone ${c.zone}, found ${c.hostname}` });
     }
-  });
+  })
+  .describe("Cloudflare DNS: the public hostname of this environment.");
 
 const cloudShape = {
   ...commonShape,
-  fly: flySchema,
+  fly: flySchema.describe("The Fly app that runs this environment's blue/green slots."),
   github: githubSchema,
   cloudflare: cloudflareSchema,
 };
 
-export const stagingSchema = z.object({ environment: z.literal("staging"), ...cloudShape }).strict();
+export const stagingSchema = z.object({ environment: z.literal("staging").describe("Which environment this stack is: chooses the schema and the platform."), ...cloudShape }).strict();
 export const productionSchema = z
-  .object({ environment: z.literal("production"), ...cloudShape })
+  .object({ environment: z.literal("production").describe("Which environment this stack is: chooses the schema and the platform."), ...cloudShape })
   .strict()
   .superRefine((p, ctx) => {
     if (p.github.requiredChecks.length === 0) {
