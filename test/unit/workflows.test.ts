@@ -1,0 +1,240 @@
+/**
+ * The GitHub Actions workflows parse, and keep the invariants delivery depends on: deploys never
+ * interleave or get cancelled mid-way, production waits for its GitHub environment, nothing fails
+ * silently, actions are pinned, the PR gets exactly one sticky comment, secrets come only from the
+ * documented names.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import YAML from "yaml";
+
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+  "continue-on-error"?: unknown;
+}
+interface Job {
+  name?: string;
+  "runs-on"?: unknown;
+  needs?: string | string[];
+  if?: string;
+  environment?: string | { name: string };
+  concurrency?: { group: string; "cancel-in-progress"?: boolean } | string;
+  permissions?: Record<string, string>;
+  env?: Record<string, string>;
+  outputs?: Record<string, string>;
+  steps: Step[];
+  "continue-on-error"?: unknown;
+}
+interface Workflow {
+  name: string;
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  concurrency?: unknown;
+  jobs: Record<string, Job>;
+}
+
+const dir = path.resolve(__dirname, "../../.github/workflows");
+const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
+
+function load(file: string): Workflow {
+  const doc = YAML.parseDocument(fs.readFileSync(path.join(dir, file), "utf8"));
+  if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors.map((e) => e.message).join("; ")}`);
+  return doc.toJS() as Workflow;
+}
+const workflows = Object.fromEntries(files.map((f) => [f, load(f)])) as Record<string, Workflow>;
+const wf = (f: string): Workflow => {
+  const w = workflows[f];
+  if (!w) throw new Error(`.github/workflows/${f} is missing`);
+  return w;
+};
+const allJobs = () => Object.entries(workflows).flatMap(([f, w]) => Object.entries(w.jobs).map(([id, job]) => ({ f, id, job })));
+const envName = (job: Job) => (typeof job.environment === "object" ? job.environment.name : job.environment);
+const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
+const group = (job: Job) => (typeof job.concurrency === "object" ? job.concurrency : undefined);
+
+describe("every workflow", () => {
+  it("the four workflows exist and parse", () => {
+    expect(files.sort()).toEqual(expect.arrayContaining(["deploy.yml", "drift.yml", "preview.yml", "rollback.yml"]));
+    for (const f of files) expect(() => load(f), f).not.toThrow();
+  });
+
+  it("every job runs on an Ubuntu runner", () => {
+    for (const { f, id, job } of allJobs()) expect(String(job["runs-on"]), `${f} ${id}`).toMatch(/^ubuntu-/);
+  });
+
+  it("every action is pinned to a major version tag or a commit SHA", () => {
+    for (const { f, id, job } of allJobs()) {
+      for (const s of job.steps.filter((s) => s.uses)) {
+        expect(s.uses, `${f} ${id}`).toMatch(/^[\w.-]+\/[\w./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/);
+      }
+    }
+  });
+
+  it("no job or step has continue-on-error", () => {
+    for (const { f, id, job } of allJobs()) {
+      expect(job["continue-on-error"], `${f} ${id}`).toBeUndefined();
+      for (const s of job.steps) expect(s["continue-on-error"], `${f} ${id} ${s.name ?? s.uses}`).toBeUndefined();
+    }
+  });
+
+  it("no shell step swallows a failure (|| true, set +e)", () => {
+    for (const { f, id, job } of allJobs()) expect(runs(job), `${f} ${id}`).not.toMatch(/\|\|\s*true|set \+e|; *true\s*$/m);
+  });
+
+  it("runs its shell steps with pipefail (shell: bash)", () => {
+    for (const [f, w] of Object.entries(workflows)) {
+      expect((w as Workflow & { defaults?: { run?: { shell?: string } } }).defaults?.run?.shell, f).toBe("bash");
+    }
+  });
+
+  it("grants the token read-only contents by default", () => {
+    for (const [f, w] of Object.entries(workflows)) expect(w.permissions, f).toEqual({ contents: "read" });
+  });
+
+  it("never runs pull request code with secrets through pull_request_target", () => {
+    for (const [f, w] of Object.entries(workflows)) expect(Object.keys(w.on), f).not.toContain("pull_request_target");
+  });
+
+  it("reads only the documented secrets, and the engine's GITHUB_TOKEN is the FLIGHTDECK_GITHUB_TOKEN PAT", () => {
+    const allowed = ["FLY_API_TOKEN", "FLIGHTDECK_GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL"];
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(dir, f), "utf8");
+      for (const m of text.matchAll(/secrets\.([A-Z_]+)/g)) expect(allowed, `${f}: secrets.${m[1]}`).toContain(m[1]);
+      for (const m of text.matchAll(/GITHUB_TOKEN:\s*(.+)/g)) expect(m[1].trim(), f).toBe("${{ secrets.FLIGHTDECK_GITHUB_TOKEN }}");
+    }
+  });
+
+  it("every job that runs the engine refuses a missing or file:// backend first", () => {
+    for (const { f, id, job } of allJobs()) {
+      if (!/npm run (deploy|rollback|flightdeck)/.test(runs(job))) continue;
+      expect(job.env?.PULUMI_BACKEND_URL, `${f} ${id}`).toBe("${{ secrets.PULUMI_BACKEND_URL }}");
+      expect(runs(job), `${f} ${id}`).toMatch(/file:\/\/\*\).*exit 1/);
+    }
+  });
+
+  it("every job that runs the engine installs the Pulumi CLI pinned to package-lock.json's SDK", () => {
+    for (const { f, id, job } of allJobs()) {
+      if (!/scripts\/engine\.sh|npm (run|test)/.test(runs(job))) continue;
+      expect(runs(job), `${f} ${id}`).toMatch(/node_modules\/@pulumi\/pulumi'\]\.version/);
+      expect(runs(job), `${f} ${id}`).toMatch(/get\.pulumi\.com \| sh -s -- --version "\$version"/);
+    }
+  });
+});
+
+describe("deploy.yml", () => {
+  const w = () => wf("deploy.yml");
+
+  it("runs on pushes to main", () => {
+    expect(w().on).toEqual({ push: { branches: ["main"] } });
+  });
+
+  it("builds and pushes the image with flyctl's docker login and outputs its digest", () => {
+    const image = w().jobs.image;
+    expect(runs(image)).toContain("flyctl auth docker");
+    expect(runs(image)).toMatch(/docker build/);
+    expect(runs(image)).toMatch(/docker push/);
+    expect(image.outputs?.digest).toBe("${{ steps.push.outputs.digest }}");
+  });
+
+  it("deploys each stack in its own concurrency group, never cancelling one in progress", () => {
+    for (const stack of ["staging", "production"]) {
+      const job = w().jobs[stack];
+      expect(group(job), stack).toEqual({ group: `flightdeck-deploy-${stack}`, "cancel-in-progress": false });
+      expect(runs(job)).toMatch(new RegExp(`npm run deploy -- --stack ${stack} --release "\\$RELEASE"`));
+      expect(job.env?.RELEASE).toMatch(/^registry\.fly\.io\/\$\{\{ needs\.image\.outputs\.\w+ \}\}@\$\{\{ needs\.image\.outputs\.digest \}\}$/);
+    }
+  });
+
+  it("production waits for its GitHub environment (reviewers, branch policy) and for staging", () => {
+    const prod = w().jobs.production;
+    expect(envName(prod)).toBe("production");
+    expect(prod.needs).toEqual(expect.arrayContaining(["staging", "image"]));
+  });
+
+  it("staging deploys in the staging environment", () => {
+    expect(envName(w().jobs.staging)).toBe("staging");
+  });
+});
+
+describe("preview.yml", () => {
+  const w = () => wf("preview.yml");
+  const commentSteps = (job: Job) =>
+    job.steps.filter((s) => s.uses?.startsWith("actions/github-script@") || /gh pr comment/.test(s.run ?? ""));
+
+  it("runs on pull requests", () => {
+    expect(Object.keys(w().on)).toEqual(["pull_request"]);
+  });
+
+  it("runs the tests before the preview", () => {
+    expect(runs(w().jobs.test)).toMatch(/^npm test$/m);
+    expect(w().jobs.preview.needs).toBe("test");
+  });
+
+  it("previews staging and production with the comment file", () => {
+    expect(runs(w().jobs.preview)).toContain("npm run flightdeck -- preview --stack staging --stack production --comment-file preview.md");
+  });
+
+  it("posts exactly one comment step, which updates the sticky comment found by its marker", () => {
+    const all = Object.values(w().jobs).flatMap(commentSteps);
+    expect(all).toHaveLength(1);
+    const script = String(all[0].with?.script);
+    expect(script).toContain("<!-- flightdeck-preview -->");
+    expect(script).toContain("updateComment");
+    expect(all[0].if).toMatch(/always\(\)/);
+  });
+
+  it("only the preview job may write to pull requests", () => {
+    expect(w().jobs.preview.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    expect(w().jobs.test.permissions).toBeUndefined();
+  });
+});
+
+describe("rollback.yml", () => {
+  const w = () => wf("rollback.yml");
+
+  it("is dispatched by hand with a stack and an optional version", () => {
+    const inputs = (w().on.workflow_dispatch as { inputs: Record<string, { required?: boolean; options?: string[] }> }).inputs;
+    expect(inputs.stack.required).toBe(true);
+    expect(inputs.stack.options).toEqual(["staging", "production"]);
+    expect(inputs.version.required).toBe(false);
+  });
+
+  it("shares deploy's concurrency group for the stack and runs in its environment", () => {
+    const job = w().jobs.rollback;
+    expect(group(job)).toEqual({ group: "flightdeck-deploy-${{ inputs.stack }}", "cancel-in-progress": false });
+    expect(envName(job)).toBe("${{ inputs.stack }}");
+  });
+
+  it("runs npm run rollback with --to only when a version was given, inputs through env", () => {
+    const job = w().jobs.rollback;
+    expect(runs(job)).toContain('npm run rollback -- --stack "$STACK" --to "$VERSION"');
+    expect(runs(job)).toContain('npm run rollback -- --stack "$STACK"\n');
+    expect(runs(job)).not.toContain("${{ inputs.");
+  });
+});
+
+describe("drift.yml", () => {
+  const w = () => wf("drift.yml");
+
+  it("runs daily and on demand", () => {
+    expect(Object.keys(w().on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+  });
+
+  it("checks each stack with the drift command, failing the job on drift", () => {
+    const job = w().jobs.drift;
+    expect((job as Job & { strategy: { matrix: { stack: string[] } } }).strategy.matrix.stack).toEqual(["staging", "production"]);
+    expect(runs(job)).toMatch(/npm run --silent flightdeck -- drift --stack "\$STACK" \| tee drift\.txt/);
+  });
+
+  it("is not in a GitHub environment (production's reviewers would hold it) nor in deploy's group", () => {
+    const job = w().jobs.drift;
+    expect(job.environment).toBeUndefined();
+    expect(group(job)?.group).not.toMatch(/deploy/);
+  });
+});
