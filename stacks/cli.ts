@@ -7,7 +7,7 @@ import { previewStack, secretConfigValues } from "./preview";
 import { rollback } from "./rollback";
 import { deliveryMetrics, history, status } from "./status";
 import { formatStep, type StepRecord } from "./steps";
-import { openStack } from "./workspace";
+import { engineOptions, openStack, projectDir } from "./workspace";
 
 const printStep = (s: StepRecord) => console.log(formatStep(s));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -33,7 +33,8 @@ program
   .option(...stackOption)
   .action(async (opts: { stack: string }) => {
     const stack = await openStack(opts.stack);
-    const result = await stack.up({ onOutput: (s) => process.stdout.write(s), message: "up" });
+    // The policy pack runs on this up like on every other the project makes.
+    const result = await stack.up({ ...engineOptions(opts.stack, projectDir, (s) => process.stdout.write(s)), message: "up" });
     const url = result.outputs.url?.value;
     console.log(`\n${opts.stack} is up${url ? `: ${String(url)}` : ""}`);
   });

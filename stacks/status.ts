@@ -66,7 +66,8 @@ async function probe(url: string): Promise<{ healthy: boolean; health: string }>
 export async function status(stackName: string, workDir = projectDir): Promise<StackStatus> {
   const stack = await openStack(stackName, workDir);
   const outputs = await stack.outputs();
-  const val = (k: string) => (outputs[k]?.value === undefined ? undefined : String(outputs[k]!.value));
+  // Outputs arrive decrypted: a secret one is never printed, whatever its name.
+  const val = (k: string) => (outputs[k]?.value === undefined ? undefined : outputs[k]!.secret ? "[secret]" : String(outputs[k]!.value));
   const url = val("url");
   const spec = outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
   const routerLiveSlot = spec ? await trafficSwitchFor(spec).live().catch(() => undefined) : undefined;
