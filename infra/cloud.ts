@@ -9,6 +9,7 @@ import { flyPlatform } from "../components/fly/platform";
 import { CONFIG_NAMESPACE, stackFileName } from "./config/parse";
 import type { CloudConfig } from "./config/schema";
 import { declareDelivery } from "./delivery";
+import { deliveryOutputs } from "./outputs";
 import { checkFeatureFlags, type Features } from "./features";
 
 export interface CloudContext {
@@ -79,14 +80,7 @@ export function cloudEnvironment(config: CloudConfig, ctx: CloudContext) {
   const delivery = declareDelivery(config, { environmentSecrets }, undefined, { certificate: core.certificate });
 
   return {
-    environment: config.environment,
-    url: bg.url,
-    liveSlot: bg.liveSlot,
-    release: bg.release,
-    previousRelease: bg.previousRelease,
-    slotUrls: bg.slotUrls,
-    trafficSwitch: bg.trafficSwitch,
-    gateOpenedAt: bg.gateOpenedAt,
+    ...deliveryOutputs(config.environment, bg),
     flyApp: core.appName,
     githubEnvironment: delivery.githubEnvironment,
     environmentSecretNames: delivery.environmentSecretNames,

@@ -3,6 +3,7 @@ import { BlueGreen } from "../components/bluegreen/bluegreen";
 import { localPlatform } from "../components/local/platform";
 import { featureEnv } from "./features-env";
 import type { LocalConfig } from "./config/schema";
+import { deliveryOutputs } from "./outputs";
 
 export interface LocalContext {
   projectDir: string;
@@ -30,14 +31,5 @@ export function localEnvironment(config: LocalConfig, ctx: LocalContext) {
     healthGate: config.healthGate,
     platform,
   });
-  return {
-    environment: config.environment,
-    url: bg.url,
-    liveSlot: bg.liveSlot,
-    release: bg.release,
-    previousRelease: bg.previousRelease,
-    slotUrls: bg.slotUrls,
-    trafficSwitch: bg.trafficSwitch,
-    gateOpenedAt: bg.gateOpenedAt,
-  };
+  return deliveryOutputs(config.environment, bg);
 }

@@ -1,17 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { HealthGate } from "./health-gate";
+import { HealthGate, type HealthGateInputs } from "./health-gate";
 import type { BlueGreenPlatform, SlotDeployment, TrafficSwitchSpec } from "./platform";
 import { otherSlot, type SlotName } from "./slots";
 
-export interface HealthGateSettings {
-  path: string;
-  expectedStatus: number;
-  intervalMs: number;
-  timeoutMs: number;
-  healthyThreshold: number;
-  unhealthyThreshold: number;
-  deadlineMs: number;
-}
+/** The gate's rules (config `healthGate`): its inputs but for what the component fills in. */
+export type HealthGateSettings = Pick<
+  HealthGateInputs,
+  "path" | "expectedStatus" | "intervalMs" | "timeoutMs" | "healthyThreshold" | "unhealthyThreshold" | "deadlineMs"
+>;
 
 export interface BlueGreenArgs {
   /** The release that takes live traffic (image digest on fly, version label on local). */
