@@ -1,4 +1,7 @@
 import type { SlotName } from "../components/bluegreen/slots";
+import { SECRET_KEYS } from "../infra/config/load";
+import { parseStackConfig } from "../infra/config/parse";
+import type { StackConfig } from "../infra/config/schema";
 import { otherSlot } from "../components/bluegreen/slots";
 
 /** The part of a stack's config that says what is deployed where. */
@@ -47,12 +50,28 @@ export function deliveryConfig(state: DeliveryState): Record<(typeof DELIVERY_KE
   return { release: state.release, liveSlot: state.liveSlot, previousRelease: state.previousRelease };
 }
 
-/** Reads a delivery state back from recorded config (history or current), if it has one. */
+/**
+ * Reads a delivery state back from recorded config (history or current). An update made without
+ * the driver (`npm start`, a plain `pulumi up`) records no release: what it deployed is the
+ * schema's default, so the recorded config is read through the schema like the program reads it.
+ */
 export function deliveryFromConfig(config: Record<string, { value: string } | undefined>): DeliveryState | undefined {
-  const release = config["flightdeck:release"]?.value;
-  const live = config["flightdeck:liveSlot"]?.value;
-  if (!release) return undefined;
-  const liveSlot: SlotName = live === "green" ? "green" : "blue";
-  const previousRelease = config["flightdeck:previousRelease"]?.value;
+  const raw: Record<string, unknown> = {};
+  for (const [key, entry] of Object.entries(config)) {
+    if (!key.startsWith("flightdeck:") || entry === undefined) continue;
+    if ((SECRET_KEYS as readonly string[]).includes(key.slice("flightdeck:".length))) continue;
+    try {
+      raw[key.slice("flightdeck:".length)] = JSON.parse(entry.value);
+    } catch {
+      raw[key.slice("flightdeck:".length)] = entry.value;
+    }
+  }
+  let parsed: StackConfig;
+  try {
+    parsed = parseStackConfig("history", raw);
+  } catch {
+    return undefined; // not a config this program ran with: no state to return to
+  }
+  const { release, liveSlot, previousRelease } = parsed;
   return previousRelease ? { release, liveSlot, previousRelease } : { release, liveSlot };
 }

@@ -47,15 +47,18 @@ export function chooseRollbackTarget(
   current: DeliveryState | undefined,
   to?: number,
 ): { version: number; state: DeliveryState } {
+  // Only the stack's current life counts: before a destroy, nothing of it is running any more.
   const numbered = numberHistory(history);
+  const lastDestroy = numbered.findIndex((u) => u.kind === "destroy" && u.result === "succeeded");
+  const life = lastDestroy >= 0 ? numbered.slice(0, lastDestroy) : numbered;
   // A deploy whose up succeeded but that deploy then reverted (failed bake) is not a good state.
   const reverted = new Set<number>();
-  numbered.forEach((u, i) => {
+  life.forEach((u, i) => {
     if (!u.message.startsWith("revert:")) return;
-    const deployUpdate = numbered.slice(i + 1).find((o) => o.message.startsWith("deploy "));
+    const deployUpdate = life.slice(i + 1).find((o) => o.message.startsWith("deploy "));
     if (deployUpdate) reverted.add(deployUpdate.version);
   });
-  const candidates = numbered
+  const candidates = life
     .filter((u) => u.kind === "update" && u.result === "succeeded" && !reverted.has(u.version))
     .map((u) => ({ version: u.version, state: deliveryFromConfig(u.config as ConfigMap) }))
     .filter((c): c is { version: number; state: DeliveryState } => c.state !== undefined);

@@ -42,12 +42,24 @@ describe("slot choice", () => {
   });
 
   it("reads a delivery state back from recorded config", () => {
-    expect(deliveryFromConfig({ "flightdeck:release": { value: "v2" }, "flightdeck:liveSlot": { value: "green" }, "flightdeck:previousRelease": { value: "v1" } })).toEqual({
+    expect(
+      deliveryFromConfig({
+        "flightdeck:environment": { value: "local" },
+        "flightdeck:release": { value: "v2" },
+        "flightdeck:liveSlot": { value: "green" },
+        "flightdeck:previousRelease": { value: "v1" },
+        "flightdeck:appSecrets": { value: "[secret]" },
+      }),
+    ).toEqual({
       release: "v2",
       liveSlot: "green",
       previousRelease: "v1",
     });
     expect(deliveryFromConfig({})).toBeUndefined();
+  });
+
+  it("an update made without the driver deployed the schema's defaults", () => {
+    expect(deliveryFromConfig({ "flightdeck:environment": { value: "local" } })).toEqual({ release: "v1", liveSlot: "blue" });
   });
 });
 
@@ -79,6 +91,7 @@ describe("health gate verdicts", () => {
 
 type H = { version: number; kind: "update" | "refresh" | "destroy"; result: "succeeded" | "failed"; message: string; config: Record<string, { value: string; secret: boolean }> };
 const cfg = (release: string, liveSlot: string): H["config"] => ({
+  "flightdeck:environment": { value: "local", secret: false },
   "flightdeck:release": { value: release, secret: false },
   "flightdeck:liveSlot": { value: liveSlot, secret: false },
 });
@@ -105,6 +118,15 @@ describe("rollback target", () => {
   });
   it("refuses a version that was not a good state, listing the good ones", () => {
     expect(() => chooseRollbackTarget(history, undefined, 4)).toThrow(/version 4 is not a successful deploy of this stack \(successful versions: 6, 3, 1\)/);
+  });
+  it("ignores what came before the stack was last destroyed", () => {
+    const relived: H[] = numberHistory([
+      { version: 0, kind: "update", result: "succeeded", message: "deploy v5 to green", config: cfg("v5", "green") },
+      { version: 0, kind: "update", result: "succeeded", message: "up", config: { "flightdeck:environment": { value: "local", secret: false } } },
+      { version: 0, kind: "destroy", result: "succeeded", message: "down", config: cfg("v3", "blue") },
+      { version: 0, kind: "update", result: "succeeded", message: "deploy v3 to blue", config: cfg("v3", "blue") },
+    ]);
+    expect(chooseRollbackTarget(relived, { release: "v5", liveSlot: "green" })).toEqual({ version: 3, state: { release: "v1", liveSlot: "blue" } });
   });
   it("refuses when there is nothing earlier", () => {
     expect(() => chooseRollbackTarget(history.slice(5), { release: "v1", liveSlot: "blue" })).toThrow(/no earlier successful state/);
