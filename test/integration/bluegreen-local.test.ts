@@ -15,7 +15,7 @@ let env: Awaited<ReturnType<typeof localTestStack>>;
 
 const fast = {
   healthGate: { intervalMs: 200, healthyThreshold: 3, unhealthyThreshold: 2, timeoutMs: 1000, deadlineMs: 20000 },
-  bakeSeconds: 3,
+  bakeSeconds: 6,
   bakeProbeIntervalMs: 250,
   bakeUnhealthyThreshold: 2,
 };
@@ -56,8 +56,9 @@ describe("blue/green on the local platform", () => {
   });
 
   it("a release that fails after the switch is reverted automatically, traffic first", async () => {
-    // Fails 4 s after it starts: after its gate (0.6 s) and the switch, during the bake.
-    const r = await deploy({ stack: STACK, release: "v4-fails-after-4000ms" });
+    // Fails 5 s after it starts: after its gate (about 0.6 s) and the switch, inside the 6 s bake,
+    // with seconds of margin either side for a slow machine.
+    const r = await deploy({ stack: STACK, release: "v4-fails-after-5000ms" });
     expect(r.outcome).toBe("reverted");
     expect(r.steps.map((s) => s.name)).toEqual(expect.arrayContaining(["traffic back", "revert up"]));
     const trafficBack = r.steps.findIndex((s) => s.name === "traffic back");
