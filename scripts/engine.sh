@@ -80,9 +80,15 @@ GO
   [[ "$got_pkg" == "v$version" && "$got_sdk" == "v$version" ]] \
     || die "pkg/v3 resolved to $got_pkg and sdk/v3 to $got_sdk; both must be v$version"
   local ldflags="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$version"
-  say "  [2/4] compiling the pulumi CLI (the longest step)…"
-  (cd "$src" && go build -ldflags "$ldflags" -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2) \
-    || die "building the pulumi CLI failed (see the Go errors above)"
+  say "  [2/4] compiling the pulumi CLI (the longest step, about 6 minutes on 2 cores)…"
+  # go build is silent until it ends: say every 30 s that it is still working.
+  ( started=$SECONDS; while sleep 30; do say "        still compiling ($(( SECONDS - started )) s)…"; done ) &
+  local heartbeat=$!
+  if ! (cd "$src" && go build -ldflags "$ldflags" -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >&2); then
+    kill "$heartbeat" 2>/dev/null
+    die "building the pulumi CLI failed (see the Go errors above)"
+  fi
+  kill "$heartbeat" 2>/dev/null; wait "$heartbeat" 2>/dev/null || true
   say "  [3/4] compiling the Node.js language host…"
   build_language_host "$version" "$src" "$bin"
   say "  [4/4] installing the dynamic-provider launcher…"
