@@ -42,7 +42,7 @@ compatible_pulumi_on_path() {
 build_engine() {
   local version="$1" dir="$2"
   command -v go >/dev/null || die "the Pulumi engine is not on PATH and Go is not installed to build it.
-  Either install Go 1.25+ (https://go.dev/dl, Debian: apt-get install golang) and re-run,
+  Either install Go 1.25.11 or newer (https://go.dev/dl) and re-run,
   or, on a machine with internet, install Pulumi v$version: curl -fsSL https://get.pulumi.com | sh -s -- --version $version"
   local src="$dir/src" bin="$dir/bin.partial"
   rm -rf "$src" "$bin"; mkdir -p "$src/language-host" "$bin"
