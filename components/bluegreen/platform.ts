@@ -20,11 +20,13 @@ export interface SlotDeployment {
 
 /**
  * How the driver switches traffic without the engine (the fast revert): the local router's admin
- * socket, or the Fly machines to cordon and uncordon.
+ * socket, the Fly machines to cordon and uncordon, or the Cloudflare record to point at a slot's
+ * Fly app (two-app mode; `hostname` is the record's name, which the PATCH restates).
  */
 export type TrafficSwitchSpec =
   | { kind: "local"; socketPath: string }
-  | { kind: "fly"; app: string; machines: Record<SlotName, string[]> };
+  | { kind: "fly"; app: string; machines: Record<SlotName, string[]> }
+  | { kind: "cloudflare"; zoneId: string; recordId: string; hostname: string; targets: Record<SlotName, string> };
 
 export interface RouterDeployment {
   /** The live endpoint. */
