@@ -20,6 +20,10 @@ export interface DeliveryWiring {
   readonly liveFlyApp?: pulumi.Input<string>;
   /** The `FlyCertificate` for config.cloudflare.hostname, declared beside this; the record waits for it. */
   readonly certificate?: pulumi.Input<pulumi.Resource>;
+  /** Further certificates the record waits for (two-app mode: one per slot's app). @default [] */
+  readonly certificates?: pulumi.Resource[];
+  /** Two-app mode: the Cloudflare record router owns the record's content (see PublicHostname). @default false */
+  readonly routerOwnsContent?: boolean;
 }
 
 export interface DeliveryOutputs {
@@ -118,6 +122,9 @@ export function declareDelivery(
       hostname: config.cloudflare.hostname,
       flyApp: wiring.liveFlyApp ?? config.fly.app,
       certificate: wiring.certificate,
+      // Only set when given, so the record's inputs and options stay as they were in cordon mode.
+      ...(wiring.certificates ? { certificates: wiring.certificates } : {}),
+      ...(wiring.routerOwnsContent ? { routerOwnsContent: true } : {}),
     },
     opts,
   );

@@ -14,6 +14,14 @@ export interface PublicHostnameArgs {
    * waits for it, so Cloudflare does not send traffic to Fly before Fly can serve TLS for the name.
    */
   readonly certificate?: pulumi.Input<pulumi.Resource>;
+  /** Further certificates the record waits for (two-app mode: each slot's app has one for the hostname). @default [] */
+  readonly certificates?: pulumi.Resource[];
+  /**
+   * Whether a blue/green router owns the record's `content` (two-app mode, `CloudflareRecordRouter`):
+   * then `flyApp` only sets the first target, and later `up`s leave `content` to the router instead
+   * of pointing it back at `flyApp`. @default false
+   */
+  readonly routerOwnsContent?: boolean;
   /** Note shown on the record in Cloudflare's dashboard. @default "Managed by Flightdeck (Pulumi): do not edit by hand." */
   readonly comment?: pulumi.Input<string>;
 }
@@ -51,7 +59,11 @@ export class PublicHostname extends pulumi.ComponentResource {
         ttl: AUTOMATIC_TTL,
         comment: args.comment ?? "Managed by Flightdeck (Pulumi): do not edit by hand.",
       },
-      { parent: this, dependsOn: args.certificate ? [args.certificate] : [] },
+      {
+        parent: this,
+        dependsOn: [...(args.certificate ? [args.certificate] : []), ...(args.certificates ?? [])],
+        ...(args.routerOwnsContent ? { ignoreChanges: ["content"] } : {}),
+      },
     );
 
     this.recordId = record.id;
