@@ -5,6 +5,7 @@ import { acquireDeployLock } from "./deploy-lock";
 import { deliveryConfig, deliveryFromConfig, planDeploy, type DeliveryState } from "./plan";
 import { recoverInterruptedUpdate } from "./recover";
 import { StepLog, firstLine, type StepRecord } from "./steps";
+import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
 import { bake } from "./verify";

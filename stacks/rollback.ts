@@ -7,6 +7,7 @@ import { numberHistory } from "./status";
 import { recoverInterruptedUpdate } from "./recover";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { StepLog, type StepRecord } from "./steps";
+import "./cloudflare-switch";
 import { trafficSwitchFor } from "./traffic";
 import { engineOptions, openStack, projectDir, PROJECT, HISTORY_PAGE } from "./workspace";
 

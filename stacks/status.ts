@@ -1,5 +1,6 @@
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
+import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
 import { openStack, projectDir, HISTORY_PAGE } from "./workspace";

@@ -8,13 +8,21 @@ export interface TrafficSwitch {
   live(): Promise<SlotName | undefined>;
 }
 
-export type FlySwitchFactory = (spec: Extract<TrafficSwitchSpec, { kind: "fly" }>) => TrafficSwitch;
+type RemoteKind = Exclude<TrafficSwitchSpec["kind"], "local">;
+export type TrafficSwitchFactory<K extends RemoteKind> = (spec: Extract<TrafficSwitchSpec, { kind: K }>) => TrafficSwitch;
+export type FlySwitchFactory = TrafficSwitchFactory<"fly">;
 
-let flySwitchFactory: FlySwitchFactory | undefined;
+// Remote switches register here (side-effect imports: stacks/fly-switch, stacks/cloudflare-switch),
+// so this module, and local, need no Fly or Cloudflare code.
+const factories: { [K in RemoteKind]?: TrafficSwitchFactory<K> } = {};
+
+export function registerTrafficSwitch<K extends RemoteKind>(kind: K, factory: TrafficSwitchFactory<K>): void {
+  (factories as Record<K, TrafficSwitchFactory<K>>)[kind] = factory;
+}
 
 /** The fly platform registers its switch here (kept out of this module so local needs no Fly code). */
 export function registerFlySwitch(factory: FlySwitchFactory): void {
-  flySwitchFactory = factory;
+  registerTrafficSwitch("fly", factory);
 }
 
 export function trafficSwitchFor(spec: TrafficSwitchSpec): TrafficSwitch {
@@ -25,7 +33,10 @@ export function trafficSwitchFor(spec: TrafficSwitchSpec): TrafficSwitch {
         live: () => readLiveSlot(spec.socketPath),
       };
     case "fly":
-      if (!flySwitchFactory) throw new Error("the fly traffic switch is not registered (import stacks/fly-switch)");
-      return flySwitchFactory(spec);
+      if (!factories.fly) throw new Error("the fly traffic switch is not registered (import stacks/fly-switch)");
+      return factories.fly(spec);
+    case "cloudflare":
+      if (!factories.cloudflare) throw new Error("the cloudflare traffic switch is not registered (import stacks/cloudflare-switch)");
+      return factories.cloudflare(spec);
   }
 }
