@@ -6,6 +6,7 @@ import { BlueGreen } from "../components/bluegreen/bluegreen";
 import { FlyAppCore } from "../components/fly/fly-app";
 import { assertPinnedImage, featureEnv } from "../components/fly/plan";
 import { flyPlatform } from "../components/fly/platform";
+import { declareTwoApps, flyTwoAppPlatform, twoAppName } from "../components/fly/two-app-platform";
 import { CONFIG_NAMESPACE, stackFileName } from "./config/parse";
 import type { CloudConfig } from "./config/schema";
 import { declareDelivery } from "./delivery";
@@ -46,7 +47,8 @@ function assertFeatureFlags(config: CloudConfig, ctx: CloudContext): void {
 
 /**
  * A cloud environment (staging, production): one Fly app whose blue/green slots are machine groups
- * switched by cordoning, and its delivery settings on GitHub and Cloudflare.
+ * switched by cordoning (`fly.router: "cordon"`), or two Fly apps switched by the Cloudflare record
+ * (`"cloudflare"`), and its delivery settings on GitHub and Cloudflare.
  */
 export function cloudEnvironment(config: CloudConfig, ctx: CloudContext) {
   // Fail before declaring anything: flags consistent across environments, images pinned.
@@ -62,6 +64,7 @@ export function cloudEnvironment(config: CloudConfig, ctx: CloudContext) {
 
   const hostname = config.cloudflare.hostname;
   const url = `https://${hostname}`;
+  if (config.fly.router === "cloudflare") return twoAppEnvironment(config, { appSecrets, environmentSecrets });
   const core = new FlyAppCore("fly", { fly: config.fly, secrets: appSecrets, hostname });
   const bg = new BlueGreen("app", {
     release: config.release,
@@ -82,6 +85,47 @@ export function cloudEnvironment(config: CloudConfig, ctx: CloudContext) {
   return {
     ...deliveryOutputs(config.environment, bg),
     flyApp: core.appName,
+    githubEnvironment: delivery.githubEnvironment,
+    environmentSecretNames: delivery.environmentSecretNames,
+  };
+}
+
+/**
+ * Two-app mode (`fly.router: "cloudflare"`): `<app>-blue` and `<app>-green`, each a whole Fly app,
+ * and the proxied record switched between them by the CloudflareRecordRouter. The record is
+ * declared first because the router needs its ids; it waits for both apps' certificates, and
+ * leaves its content to the router after the first `up`.
+ */
+function twoAppEnvironment(
+  config: CloudConfig,
+  secrets: { appSecrets: pulumi.Output<Record<string, string>>; environmentSecrets: pulumi.Output<Record<string, string>> },
+) {
+  const hostname = config.cloudflare.hostname;
+  const apps = declareTwoApps("fly", { fly: config.fly, secrets: secrets.appSecrets, hostname });
+  const delivery = declareDelivery(config, { environmentSecrets: secrets.environmentSecrets }, undefined, {
+    liveFlyApp: twoAppName(config.fly.app, config.liveSlot),
+    certificates: [apps.blue.certificate, apps.green.certificate],
+    routerOwnsContent: true,
+  });
+  const bg = new BlueGreen("app", {
+    release: config.release,
+    liveSlot: config.liveSlot,
+    previousRelease: config.previousRelease,
+    healthGate: config.healthGate,
+    platform: flyTwoAppPlatform({
+      fly: config.fly,
+      apps,
+      record: delivery.publicHostname.record,
+      hostname,
+      env: featureEnv(config.features),
+      url: `https://${hostname}`,
+      healthPath: config.healthGate.path,
+    }),
+  });
+  return {
+    ...deliveryOutputs(config.environment, bg),
+    flyApp: apps[config.liveSlot].appName,
+    flyApps: { blue: apps.blue.appName, green: apps.green.appName },
     githubEnvironment: delivery.githubEnvironment,
     environmentSecretNames: delivery.environmentSecretNames,
   };

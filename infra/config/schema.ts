@@ -97,10 +97,9 @@ export const flySchema = z
     if (new Set(f.regions).size !== f.regions.length) {
       ctx.addIssue({ code: "custom", path: ["regions"], message: `each region once, found ${f.regions.join(", ")}` });
     }
-    // Two-app blue/green behind Cloudflare has its switch plan but no platform yet: refuse it
-    // at load time rather than deploy an environment that cannot switch.
-    if (f.router === "cloudflare") {
-      ctx.addIssue({ code: "custom", path: ["router"], message: "fly.router: cloudflare is not supported yet; use cordon" });
+    // Two-app mode runs `<app>-blue` and `<app>-green`: both must still be valid Fly app names.
+    if (f.router === "cloudflare" && f.app.length + "-green".length > 63) {
+      ctx.addIssue({ code: "custom", path: ["app"], message: `at most 57 characters with fly.router: cloudflare (the apps are ${f.app}-blue and ${f.app}-green)` });
     }
   });
 

@@ -166,12 +166,6 @@ describe("production (committed stack file, previous release warm)", () => {
 });
 
 describe("refused before anything is declared", () => {
-  it("fly.router: cloudflare is a config error naming the key", async () => {
-    await expect(runProgram("staging", withValue(stackFileConfig("staging"), "fly.router", "cloudflare"))).rejects.toThrow(
-      /flightdeck:fly\.router.*fly\.router: cloudflare is not supported yet; use cordon/,
-    );
-  });
-
   it("a flag on in production but unknown to Pulumi.staging.yaml stops the program", async () => {
     const raw = withValue(stackFileConfig("production"), "features.instant_refunds", true);
     await expect(runProgram("production", raw)).rejects.toThrow(/feature flags disagree with Pulumi\.staging\.yaml[\s\S]*instant_refunds/);
