@@ -12,6 +12,7 @@ import type { TrafficSwitchSpec } from "../../components/bluegreen/platform";
 import "../../stacks/fly-switch";
 import { trafficSwitchFor } from "../../stacks/traffic";
 import { FakeFly } from "../fly-api/server";
+import { flySection } from "../support/fly-fixtures";
 
 const workDir = path.resolve(__dirname, "../programs/fly-bluegreen");
 const stackName = `test-flybg-${process.pid}`;
@@ -27,16 +28,7 @@ const savedEnv = { host: process.env.FLY_API_HOSTNAME, token: process.env.FLY_AP
 
 async function setConfig(c: { release: string; liveSlot: "blue" | "green"; previousRelease: string }) {
   await stack.setAllConfig({
-    fly: {
-      value: JSON.stringify({
-        org: "acme",
-        app,
-        regions: ["ams", "iad"],
-        machinesPerSlot: 2,
-        size: { cpuKind: "shared", cpus: 1, memoryMb: 256 },
-        internalPort: 8080,
-      }),
-    },
+    fly: { value: flySection(app) },
     hostname: { value: "bg.example.com" },
     slotUrl: { value: fly.url },
     secrets: { value: JSON.stringify({ DATABASE_URL: "postgres://u:p@db/app" }), secret: true },

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeFly } from "../fly-api/server";
+import { flySection } from "../support/fly-fixtures";
 
 const workDir = path.resolve(__dirname, "../programs/fly-env");
 const stackName = `test-fly-${process.pid}`;
@@ -23,16 +24,7 @@ const onOutput = (s: string) => output.push(s);
 
 async function setConfig(over: { green?: string; apiKey?: string } = {}) {
   await stack.setAllConfig({
-    fly: {
-      value: JSON.stringify({
-        org: "acme",
-        app,
-        regions: ["ams", "iad"],
-        machinesPerSlot: 2,
-        size: { cpuKind: "shared", cpus: 1, memoryMb: 256 },
-        internalPort: 8080,
-      }),
-    },
+    fly: { value: flySection(app) },
     releases: { value: JSON.stringify({ blue: digest("a"), green: over.green ?? digest("a") }) },
     liveSlot: { value: "blue" },
     features: { value: JSON.stringify({ new_checkout: true }) },

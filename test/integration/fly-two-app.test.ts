@@ -13,6 +13,7 @@ import "../../stacks/cloudflare-switch";
 import { trafficSwitchFor } from "../../stacks/traffic";
 import { FakeCloudflare } from "../cloudflare-api/server";
 import { FakeFly } from "../fly-api/server";
+import { flySection } from "../support/fly-fixtures";
 
 const workDir = path.resolve(__dirname, "../programs/fly-two-app");
 const stackName = `test-flytwo-${process.pid}`;
@@ -32,17 +33,7 @@ const savedEnv = Object.fromEntries(envKeys.map((k) => [k, process.env[k]]));
 
 async function setConfig(c: { release: string; liveSlot: "blue" | "green"; previousRelease: string }) {
   await stack.setAllConfig({
-    fly: {
-      value: JSON.stringify({
-        org: "acme",
-        app,
-        regions: ["ams", "iad"],
-        machinesPerSlot: 2,
-        size: { cpuKind: "shared", cpus: 1, memoryMb: 256 },
-        internalPort: 8080,
-        router: "cloudflare",
-      }),
-    },
+    fly: { value: flySection(app, { router: "cloudflare" }) },
     hostname: { value: "two.example.com" },
     slotUrl: { value: fly.url },
     zoneId: { value: ZONE },
