@@ -3,25 +3,18 @@
  * failure, rollback. Prints each figure beside its target; writes bench/results/bluegreen.json
  * and bench/results/bluegreen.md. Run: npm run bench (or scripts/engine.sh npx tsx bench/bluegreen.ts)
  */
-import { execFileSync, spawn } from "node:child_process";
-import * as fs from "node:fs";
+import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { deploy } from "../stacks/deploy";
 import { rollback } from "../stacks/rollback";
 import { localTestStack } from "../test/support/local-stack";
 import type { LoadSample } from "./load";
+import { writeResults, type Figure } from "./results";
 
 const RATE = Number(process.env.BENCH_RATE ?? 250);
 const root = path.resolve(__dirname, "..");
 const STACK = "test-bench-bluegreen";
 
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  met: boolean;
-}
 
 interface LoadRun {
   rate: number;
@@ -123,25 +116,13 @@ async function main(): Promise<void> {
     await env.cleanup();
   }
 
-  const commit = execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root }).toString().trim();
-  const out = path.join(root, "bench", "results");
-  fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(
-    path.join(out, "bluegreen.json"),
-    `${JSON.stringify({ figures, load: { targetRps: RATE, path: "/version", over: "loopback through HAProxy", scenarios: loads }, commit }, null, 2)}\n`,
+  writeResults(
+    "bluegreen",
+    "Blue/green on the local stack",
+    `Steady load of ${RATE} requests/s over loopback through HAProxy during each scenario`,
+    figures,
+    { load: { targetRps: RATE, path: "/version", over: "loopback through HAProxy", scenarios: loads } },
   );
-  const table = [
-    "# Blue/green on the local stack",
-    "",
-    `Steady load of ${RATE} requests/s over loopback through HAProxy during each scenario; commit ${commit}.`,
-    "",
-    "| figure | value | target | met |",
-    "| --- | --- | --- | --- |",
-    ...figures.map((f) => `| ${f.name} | ${f.value} ${f.unit} | ${f.target} | ${f.met ? "yes" : "**no**"} |`),
-    "",
-  ].join("\n");
-  fs.writeFileSync(path.join(out, "bluegreen.md"), table);
-  console.log(`\nwrote bench/results/bluegreen.json and bench/results/bluegreen.md`);
 }
 
 main().catch((err: unknown) => {

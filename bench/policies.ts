@@ -4,24 +4,17 @@
  * Writes bench/results/policies.json and bench/results/policies.md.
  */
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { policiesDir, policyConfigFile } from "../policies/config-file";
+import { writeResults, type Figure } from "./results";
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const root = path.resolve(__dirname, "..");
 const programDir = path.join(root, "test/programs/policy-target");
 const stackName = `test-policy-bench-${process.pid}`;
 
-interface Figure {
-  name: string;
-  value: number;
-  unit: string;
-  target: string;
-  met: boolean;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,21 +56,7 @@ async function main(): Promise<void> {
     for (const f of figures) console.log(`${f.name}: ${f.value} ${f.unit}  (target ${f.target}${f.target === "reference" ? "" : f.met ? ", met" : ", NOT met"})`);
     console.log(`runs: ${runs} each; without: ${without.map(round).join(", ")}; with: ${withPack.map(round).join(", ")}`);
 
-    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
-    const out = path.join(root, "bench/results");
-    fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(path.join(out, "policies.json"), JSON.stringify({ figures, commit }, null, 2) + "\n");
-    const md = [
-      `# Policy pack overhead`,
-      ``,
-      `Preview of test/programs/policy-target (5 resources), ${runs} runs each, median; commit ${commit.slice(0, 12)}.`,
-      ``,
-      `| figure | value | target | met |`,
-      `| --- | --- | --- | --- |`,
-      ...figures.map((f) => `| ${f.name} | ${f.value} ${f.unit} | ${f.target} | ${f.met ? "yes" : "no"} |`),
-      ``,
-    ].join("\n");
-    fs.writeFileSync(path.join(out, "policies.md"), md);
+    writeResults("policies", "Policy pack overhead", `Preview of test/programs/policy-target (5 resources), ${runs} runs each, median`, figures);
   } finally {
     await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
     fs.rmSync(path.join(programDir, `Pulumi.${stackName}.yaml`), { force: true });
