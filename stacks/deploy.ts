@@ -116,14 +116,16 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     if (plan.noop) return report("unchanged", { liveSlot: plan.targetSlot });
 
     const engine = engineOptions(opts.stack, workDir, opts.onEngineOutput);
+    let outputs: Record<string, { value: unknown }>;
     try {
       await log.run("configure", () => applyDelivery(stack, plan.next), () => `release=${plan.next.release} liveSlot=${plan.next.liveSlot}`);
       await log.run("preview", () => stack.preview({ ...engine, message: `preview ${opts.release}` }), (p) =>
         Object.entries(p.changeSummary).map(([k, v]) => `${k}: ${v}`).join(", "),
       );
-      await log.run("up (slot, gate, switch)", () => stack.up({ ...engine, message: `deploy ${opts.release} to ${plan.targetSlot}` }), () =>
+      const up = await log.run("up (slot, gate, switch)", () => stack.up({ ...engine, message: `deploy ${opts.release} to ${plan.targetSlot}` }), () =>
         `${opts.release} live on ${plan.targetSlot}`,
       );
+      outputs = up.outputs;
     } catch (err) {
       const reason = `deploy failed before traffic moved: ${firstLine(err)}`;
       await revertState(stack, plan.lastGood, reason, log, engine);
@@ -131,7 +133,6 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     }
     const switchedAt = Date.now();
 
-    const outputs = await stack.outputs();
     const liveUrl = String(outputs.url?.value ?? "");
     const cfg = await stack.getAllConfig();
     const num = (key: string, dflt: number) => Number(cfg[`flightdeck:${key}`]?.value ?? dflt);
