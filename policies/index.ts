@@ -12,10 +12,9 @@ import { installSecretTracking } from "./secretness";
 
 installSecretTracking();
 
-// PolicyPack reads its version from `${process.cwd()}/package.json`. The engine's plugin launcher
-// may start us in the Pulumi program's directory (this repo's tools/language-host RunPlugin uses the
-// request's pwd), so make the pack's own directory current first; with a launcher that already does
-// so, this is a no-op.
+// PolicyPack reads its version from `${process.cwd()}/package.json`. This repo's language host
+// starts packs in their own directory, but a host that starts them in the Pulumi program's
+// directory would break that read, so make the pack's own directory current first (a no-op here).
 process.chdir(__dirname);
 
 new PolicyPack(policyPackName, { policies, enforcementLevel: "mandatory" });
