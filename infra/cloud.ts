@@ -9,6 +9,8 @@ import { flyPlatform } from "../components/fly/platform";
 import { declareTwoApps, flyTwoAppPlatform, twoAppName } from "../components/fly/two-app-platform";
 import { CONFIG_NAMESPACE, stackFileName } from "./config/parse";
 import type { CloudConfig } from "./config/schema";
+import { liveSpec, warmSpec, type DeliveryState } from "./config/delivery";
+import type { SlotName } from "./config/schema";
 import { declareDelivery } from "./delivery";
 import { deliveryOutputs } from "./outputs";
 import { checkFeatureFlags, type Features } from "./features";
@@ -50,12 +52,20 @@ function assertFeatureFlags(config: CloudConfig, ctx: CloudContext): void {
  * switched by cordoning (`fly.router: "cordon"`), or two Fly apps switched by the Cloudflare record
  * (`"cloudflare"`), and its delivery settings on GitHub and Cloudflare.
  */
-export function cloudEnvironment(config: CloudConfig, ctx: CloudContext) {
+export function cloudEnvironment(config: CloudConfig, deployed: DeliveryState, ctx: CloudContext) {
   // Fail before declaring anything: flags consistent across environments, images pinned.
   assertFeatureFlags(config, ctx);
   const file = stackFileName(ctx.stack);
-  assertPinnedImage(config.release, `${file}: ${CONFIG_NAMESPACE}:release`);
-  if (config.previousRelease !== undefined) assertPinnedImage(config.previousRelease, `${file}: ${CONFIG_NAMESPACE}:previousRelease`);
+  for (const slot of ["blue", "green"] as const) {
+    const spec = deployed.slots[slot];
+    if (spec) assertPinnedImage(spec.release, `${file}: the release of slot ${slot}`);
+  }
+  const slotEnv: Partial<Record<SlotName, Record<string, string>>> = {};
+  for (const slot of ["blue", "green"] as const) {
+    const spec = deployed.slots[slot];
+    if (spec) slotEnv[slot] = featureEnv(spec.features);
+  }
+  const run = { release: liveSpec(deployed).release, liveSlot: deployed.liveSlot, previousRelease: warmSpec(deployed)?.release };
 
   // Secret keys are optional and never pass through validation (see SECRET_KEYS).
   const secretConfig = new pulumi.Config(CONFIG_NAMESPACE);
@@ -64,17 +74,16 @@ export function cloudEnvironment(config: CloudConfig, ctx: CloudContext) {
 
   const hostname = config.cloudflare.hostname;
   const url = `https://${hostname}`;
-  if (config.fly.router === "cloudflare") return twoAppEnvironment(config, { appSecrets, environmentSecrets });
+  if (config.fly.router === "cloudflare") return twoAppEnvironment(config, run, deployed, slotEnv, { appSecrets, environmentSecrets });
   const core = new FlyAppCore("fly", { fly: config.fly, secrets: appSecrets, hostname });
   const bg = new BlueGreen("app", {
-    release: config.release,
-    liveSlot: config.liveSlot,
-    previousRelease: config.previousRelease,
+    ...run,
     healthGate: config.healthGate,
     platform: flyPlatform({
       fly: config.fly,
       appName: core.appName,
       env: featureEnv(config.features),
+      slotEnv,
       url,
       healthPath: config.healthGate.path,
       dependsOn: [core.secrets],
@@ -83,7 +92,7 @@ export function cloudEnvironment(config: CloudConfig, ctx: CloudContext) {
   const delivery = declareDelivery(config, { environmentSecrets }, undefined, { certificate: core.certificate });
 
   return {
-    ...deliveryOutputs(config.environment, bg),
+    ...deliveryOutputs(config.environment, bg, deployed),
     flyApp: core.appName,
     githubEnvironment: delivery.githubEnvironment,
     environmentSecretNames: delivery.environmentSecretNames,
@@ -98,19 +107,20 @@ export function cloudEnvironment(config: CloudConfig, ctx: CloudContext) {
  */
 function twoAppEnvironment(
   config: CloudConfig,
+  run: { release: string; liveSlot: SlotName; previousRelease?: string },
+  deployed: DeliveryState,
+  slotEnv: Partial<Record<SlotName, Record<string, string>>>,
   secrets: { appSecrets: pulumi.Output<Record<string, string>>; environmentSecrets: pulumi.Output<Record<string, string>> },
 ) {
   const hostname = config.cloudflare.hostname;
   const apps = declareTwoApps("fly", { fly: config.fly, secrets: secrets.appSecrets, hostname });
   const delivery = declareDelivery(config, { environmentSecrets: secrets.environmentSecrets }, undefined, {
-    liveFlyApp: twoAppName(config.fly.app, config.liveSlot),
+    liveFlyApp: twoAppName(config.fly.app, run.liveSlot),
     certificates: [apps.blue.certificate, apps.green.certificate],
     routerOwnsContent: true,
   });
   const bg = new BlueGreen("app", {
-    release: config.release,
-    liveSlot: config.liveSlot,
-    previousRelease: config.previousRelease,
+    ...run,
     healthGate: config.healthGate,
     platform: flyTwoAppPlatform({
       fly: config.fly,
@@ -118,13 +128,14 @@ function twoAppEnvironment(
       record: delivery.publicHostname.record,
       hostname,
       env: featureEnv(config.features),
+      slotEnv,
       url: `https://${hostname}`,
       healthPath: config.healthGate.path,
     }),
   });
   return {
-    ...deliveryOutputs(config.environment, bg),
-    flyApp: apps[config.liveSlot].appName,
+    ...deliveryOutputs(config.environment, bg, deployed),
+    flyApp: apps[run.liveSlot].appName,
     flyApps: { blue: apps.blue.appName, green: apps.green.appName },
     githubEnvironment: delivery.githubEnvironment,
     environmentSecretNames: delivery.environmentSecretNames,

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { loadStackConfig } from "./config/load";
 import { cloudEnvironment } from "./cloud";
+import { resolveDelivery } from "./deployed";
 import { localEnvironment } from "./local";
 
 // Validate first: a bad config throws here, before any resource is declared.
@@ -9,12 +10,14 @@ const config = loadStackConfig();
 
 const projectDir = path.resolve(__dirname, "..");
 
-export = (() => {
+export = (async () => {
+  const delivery = await resolveDelivery(config);
+  const ctx = { projectDir, stack: pulumi.getStack() };
   switch (config.environment) {
     case "local":
-      return localEnvironment(config, { projectDir, stack: pulumi.getStack() });
+      return localEnvironment(config, delivery, ctx);
     case "staging":
     case "production":
-      return cloudEnvironment(config, { projectDir, stack: pulumi.getStack() });
+      return cloudEnvironment(config, delivery, ctx);
   }
 })();

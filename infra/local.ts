@@ -1,7 +1,9 @@
 import * as path from "node:path";
 import { BlueGreen } from "../components/bluegreen/bluegreen";
-import { localPlatform } from "../components/local/platform";
-import { featureEnv } from "./features-env";
+import { featureEnv } from "../components/fly/plan";
+import { localPlatform, type LocalSlotSettings } from "../components/local/platform";
+import type { SlotName } from "../components/bluegreen/slots";
+import { liveSpec, warmSpec, type DeliveryState, type SlotSpec } from "./config/delivery";
 import type { LocalConfig } from "./config/schema";
 import { deliveryOutputs } from "./outputs";
 
@@ -10,12 +12,20 @@ export interface LocalContext {
   stack: string;
 }
 
+function settingsOf(spec: SlotSpec, config: LocalConfig, projectDir: string): LocalSlotSettings {
+  const local = spec.local ?? { appDir: config.local.appDir, command: config.local.command };
+  return { appDir: path.resolve(projectDir, local.appDir), command: local.command, env: featureEnv(spec.features) };
+}
+
 /** The local environment: blue/green slots as local processes behind HAProxy. */
-export function localEnvironment(config: LocalConfig, ctx: LocalContext) {
+export function localEnvironment(config: LocalConfig, delivery: DeliveryState, ctx: LocalContext) {
+  const slots: Partial<Record<SlotName, LocalSlotSettings>> = {};
+  for (const slot of ["blue", "green"] as const) {
+    const spec = delivery.slots[slot];
+    if (spec) slots[slot] = settingsOf(spec, config, ctx.projectDir);
+  }
   const platform = localPlatform({
-    appDir: path.resolve(ctx.projectDir, config.local.appDir),
-    command: config.local.command,
-    env: featureEnv(config.features),
+    slots,
     ports: {
       proxy: config.local.proxyPort,
       admin: config.local.adminPort,
@@ -25,11 +35,11 @@ export function localEnvironment(config: LocalConfig, ctx: LocalContext) {
     stateDir: path.join(ctx.projectDir, ".pulumi", "local", ctx.stack),
   });
   const bg = new BlueGreen("app", {
-    release: config.release,
-    liveSlot: config.liveSlot,
-    previousRelease: config.previousRelease,
+    release: liveSpec(delivery).release,
+    liveSlot: delivery.liveSlot,
+    previousRelease: warmSpec(delivery)?.release,
     healthGate: config.healthGate,
     platform,
   });
-  return deliveryOutputs(config.environment, bg);
+  return deliveryOutputs(config.environment, bg, delivery);
 }

@@ -1,10 +1,12 @@
 import type { BlueGreen } from "../components/bluegreen/bluegreen";
+import type { DeliveryState } from "./config/delivery";
 
 /**
  * The stack outputs every environment exports, whatever its platform: the deploy driver, status
- * and rollback read these names.
+ * and rollback read these names. `delivery` is what each slot runs: the next update of this stack
+ * starts from it (infra/deployed.ts).
  */
-export function deliveryOutputs(environment: string, bg: BlueGreen) {
+export function deliveryOutputs(environment: string, bg: BlueGreen, delivery: DeliveryState) {
   return {
     environment,
     url: bg.url,
@@ -14,5 +16,6 @@ export function deliveryOutputs(environment: string, bg: BlueGreen) {
     slotUrls: bg.slotUrls,
     trafficSwitch: bg.trafficSwitch,
     gateOpenedAt: bg.gateOpenedAt,
+    delivery,
   };
 }

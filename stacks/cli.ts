@@ -6,7 +6,9 @@ import { renderPreviewComment, scrub } from "./pr-comment";
 import { previewStack, secretConfigValues } from "./preview";
 import { rollback } from "./rollback";
 import { deliveryMetrics, history, status } from "./status";
-import { formatStep, type StepRecord } from "./steps";
+import { describeDelivery } from "./plan";
+import { readStackFile } from "./stack-file";
+import { formatStep, firstLine, type StepRecord } from "./steps";
 import { engineOptions, openStack, projectDir } from "./workspace";
 
 const printStep = (s: StepRecord) => console.log(formatStep(s));
@@ -32,8 +34,10 @@ program
   .description("Bring a stack to its config as it is (the local stack by default) and print its URL.")
   .option(...stackOption)
   .action(async (opts: { stack: string }) => {
+    readStackFile(projectDir, opts.stack); // bad input: one message, before the engine starts
     const stack = await openStack(opts.stack);
-    // The policy pack runs on this up like on every other the project makes.
+    // The policy pack runs on this up like on every other the project makes. The stack keeps what
+    // its slots run (infra/deployed.ts): a config change to them ships with `deploy`.
     const result = await stack.up({ ...engineOptions(opts.stack, projectDir, (s) => process.stdout.write(s)), message: "up" });
     const url = result.outputs.url?.value;
     console.log(`\n${opts.stack} is up${url ? `: ${String(url)}` : ""}`);
@@ -53,10 +57,10 @@ program
   .command("deploy")
   .description("Deploy a release blue/green; any failure puts the last good state back.")
   .option(...stackOption)
-  .requiredOption("-r, --release <release>", "release to deploy (image digest on fly, version label on local)")
+  .option("-r, --release <release>", "release to deploy (image digest on fly, version label on local); default: the live release, with the committed config as it is now")
   .option("-v, --verbose", "show the engine's output")
-  .action(async (opts: { stack: string; release: string; verbose?: boolean }) => {
-    console.log(`deploy ${opts.release} to ${opts.stack}`);
+  .action(async (opts: { stack: string; release?: string; verbose?: boolean }) => {
+    console.log(`deploy ${opts.release ?? "the live release with the current config"} to ${opts.stack}`);
     const r = await deploy({ stack: opts.stack, release: opts.release, onStep: printStep, onEngineOutput: engineOutput(opts.verbose) });
     const verdict = {
       succeeded: `SUCCEEDED: ${r.release} is live on ${r.liveSlot}`,
@@ -77,7 +81,7 @@ program
   .action(async (opts: { stack: string; to?: number; verbose?: boolean }) => {
     const r = await rollback({ stack: opts.stack, to: opts.to, onStep: printStep, onEngineOutput: engineOutput(opts.verbose) });
     const moved = r.trafficMovedMs !== undefined ? `; live traffic moved after ${seconds(r.trafficMovedMs)}` : "";
-    console.log(`\nROLLED BACK to version ${r.version}: ${r.to.release} live on ${r.to.liveSlot} (${seconds(r.durationMs)}${moved})`);
+    console.log(`\nROLLED BACK to version ${r.version}: ${describeDelivery(r.to)} (${seconds(r.durationMs)}${moved})`);
   });
 
 program
@@ -152,7 +156,16 @@ program
     if (report.drifted.length > 0) process.exitCode = 1;
   });
 
+/** Errors that are the caller's input, not a fault: their message is the whole story. */
+const userErrors = new Set(["StackConfigError", "UsageError", "DeployLockedError", "RollbackTargetError", "StackSetupError", "RollbackFailedError"]);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(`\nflightdeck: ${err instanceof Error ? err.message : String(err)}`);
+  const verbose = process.argv.includes("--verbose") || process.argv.includes("-v");
+  const e = err instanceof Error ? err : new Error(String(err));
+  // One clear message, no stack trace: the engine's long output is reduced to its cause.
+  const message = userErrors.has(e.name) ? e.message : firstLine(e);
+  console.error(`\nflightdeck: ${message}`);
+  if (verbose && e.stack) console.error(e.stack);
+  else if (!userErrors.has(e.name)) console.error("(run again with --verbose for the details)");
   process.exitCode = 1;
 });

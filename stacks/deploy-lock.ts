@@ -2,13 +2,32 @@ import * as fs from "node:fs";
 import { pidAlive } from "./pid";
 import * as os from "node:os";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { DeliveryState } from "./plan";
 
-/** Who holds a stack's deploy lock. */
+/** Who holds a stack's deploy lock, and how far its command got. */
 export interface LockHolder {
   pid: number;
   host: string;
   command: string;
   startedAt: string;
+  /**
+   * The step the holder is in. From "up" on, what serves traffic may be changing: a holder that
+   * dies there leaves the stack for the next command to put back (`restoreTo`).
+   */
+  phase?: "prepare" | "up" | "bake" | "revert" | "rollback";
+  /** What ran before the holder started changing things; absent for a first deploy. */
+  restoreTo?: DeliveryState;
+}
+
+/**
+ * Where deploy locks live: beside the state, so every checkout and runner that shares the backend
+ * sees them. A file backend keeps them in its own directory; for other backends the lock falls back
+ * to this checkout (the engine's own lease still refuses a second concurrent update there).
+ */
+export function lockDirFor(workDir: string, backendUrl = process.env.PULUMI_BACKEND_URL): string {
+  if (backendUrl?.startsWith("file://")) return path.join(fileURLToPath(backendUrl), ".pulumi", "flightdeck-locks");
+  return path.join(workDir, ".pulumi", "deploy-locks");
 }
 
 export class DeployLockedError extends Error {
@@ -26,6 +45,8 @@ export class DeployLockedError extends Error {
 
 export interface AcquiredLock {
   release(): void;
+  /** Records the holder's progress in the lock, so whoever finds it stale knows what to put back. */
+  update(progress: Pick<LockHolder, "phase" | "restoreTo">): void;
   /** Set when the lock was taken over from a process that died holding it (kill -9, crash). */
   staleHolder?: LockHolder;
 }
@@ -45,6 +66,12 @@ export function acquireDeployLock(lockDir: string, stack: string, command: strin
       fs.writeFileSync(file, JSON.stringify(me), { flag: "wx" });
       return {
         staleHolder,
+        update: (progress) => {
+          // Write beside and rename: a reader never sees a lock cut short.
+          const tmp = `${file}.${process.pid}.tmp`;
+          fs.writeFileSync(tmp, JSON.stringify({ ...me, ...progress }));
+          fs.renameSync(tmp, file);
+        },
         release: () => {
           try {
             const cur = JSON.parse(fs.readFileSync(file, "utf8")) as LockHolder;

@@ -1,77 +1,70 @@
-import type { SlotName } from "../components/bluegreen/slots";
-import { SECRET_KEYS } from "../infra/config/load";
-import { parseStackConfig } from "../infra/config/parse";
-import type { StackConfig } from "../infra/config/schema";
-import { otherSlot } from "../components/bluegreen/slots";
+import {
+  DELIVERY_KEY,
+  otherSlotOf,
+  liveSpec,
+  parseDeliveryState,
+  sameSpec,
+  warmSpec,
+  type DeliveryState,
+  type SlotName,
+  type SlotSpec,
+} from "../infra/config/delivery";
+import { CONFIG_NAMESPACE } from "../infra/config/parse";
 
-/** The part of a stack's config that says what is deployed where. */
-export interface DeliveryState {
-  release: string;
-  liveSlot: SlotName;
-  previousRelease?: string;
-}
+export type { DeliveryState, SlotSpec };
 
 export interface DeployPlan {
-  /** The slot that receives the new release. */
+  /** The slot that receives the new spec. */
   targetSlot: SlotName;
-  /** Config to apply for the deploy. */
+  /** What the update deploys. */
   next: DeliveryState;
-  /** Config to re-apply if anything fails: the last good state, or undefined for a first deploy. */
+  /** What to put back if anything fails: what runs now, or undefined for a first deploy. */
   lastGood?: DeliveryState;
-  /** Nothing to do: the release is already live. */
+  /** Nothing to do: the live slot already runs exactly this spec. */
   noop: boolean;
 }
 
 /**
- * Chooses the idle slot from the stack's last good state: the new release goes to the slot that
- * is not live, the live one becomes the warm previous slot.
+ * Chooses the idle slot: the desired spec (a new release, or new flags, command, app…) goes to
+ * the slot that is not live, and the live one stays as it is, warm for a revert. The live slot is
+ * never changed in place. `liveAnswers: false` (the live slot does not serve its release) turns a
+ * no-op into a redeploy to the idle slot.
  */
-export function planDeploy(current: DeliveryState | undefined, release: string): DeployPlan {
+export function planDeploy(current: DeliveryState | undefined, desired: SlotSpec, liveAnswers = true): DeployPlan {
   if (!current) {
-    return { targetSlot: "blue", next: { release, liveSlot: "blue" }, lastGood: undefined, noop: false };
+    return { targetSlot: "blue", next: { liveSlot: "blue", slots: { blue: desired } }, lastGood: undefined, noop: false };
   }
-  if (current.release === release) {
+  if (sameSpec(liveSpec(current), desired) && liveAnswers) {
     return { targetSlot: current.liveSlot, next: current, lastGood: current, noop: true };
   }
-  const targetSlot = otherSlot(current.liveSlot);
-  return {
-    targetSlot,
-    next: { release, liveSlot: targetSlot, previousRelease: current.release },
-    lastGood: current,
-    noop: false,
-  };
+  const targetSlot = otherSlotOf(current.liveSlot);
+  const next: DeliveryState = { liveSlot: targetSlot, slots: { [current.liveSlot]: liveSpec(current), [targetSlot]: desired } };
+  return { targetSlot, next, lastGood: current, noop: false };
 }
 
-/** Config keys the deploy driver owns, as `flightdeck:<key>`. */
-export const DELIVERY_KEYS = ["release", "liveSlot", "previousRelease"] as const;
-
-/** Config values for a delivery state; `undefined` means remove the key. */
-export function deliveryConfig(state: DeliveryState): Record<(typeof DELIVERY_KEYS)[number], string | undefined> {
-  return { release: state.release, liveSlot: state.liveSlot, previousRelease: state.previousRelease };
+/** `v2 on green (warm: v1)` */
+export function describeDelivery(d: DeliveryState | undefined): string {
+  if (!d) return "nothing";
+  const warm = warmSpec(d);
+  return `${liveSpec(d).release} on ${d.liveSlot}${warm ? ` (warm: ${warm.release})` : ""}`;
 }
 
-/**
- * Reads a delivery state back from recorded config (history or current). An update made without
- * the driver (`npm start`, a plain `pulumi up`) records no release: what it deployed is the
- * schema's default, so the recorded config is read through the schema like the program reads it.
- */
-export function deliveryFromConfig(config: Record<string, { value: string } | undefined>): DeliveryState | undefined {
-  const raw: Record<string, unknown> = {};
-  for (const [key, entry] of Object.entries(config)) {
-    if (!key.startsWith("flightdeck:") || entry === undefined) continue;
-    if ((SECRET_KEYS as readonly string[]).includes(key.slice("flightdeck:".length))) continue;
-    try {
-      raw[key.slice("flightdeck:".length)] = JSON.parse(entry.value);
-    } catch {
-      raw[key.slice("flightdeck:".length)] = entry.value;
-    }
-  }
-  let parsed: StackConfig;
+/** Reads the delivery state an update ran with from its recorded config; undefined when it has none. */
+export function deliveryFromConfig(config: Record<string, { value: string } | undefined> | undefined): DeliveryState | undefined {
+  const entry = config?.[`${CONFIG_NAMESPACE}:${DELIVERY_KEY}`];
+  if (!entry) return undefined;
   try {
-    parsed = parseStackConfig("history", raw);
+    return parseDeliveryState(entry.value, "recorded config");
   } catch {
-    return undefined; // not a config this program ran with: no state to return to
+    return undefined; // recorded by another version of the program: not a state to return to
   }
-  const { release, liveSlot, previousRelease } = parsed;
-  return previousRelease ? { release, liveSlot, previousRelease } : { release, liveSlot };
 }
+
+/** Reads the delivery state a stack runs from its outputs; undefined for a stack that never ran. */
+export function deliveryFromOutputs(outputs: Record<string, { value: unknown } | undefined>, stack: string): DeliveryState | undefined {
+  const value = outputs.delivery?.value;
+  if (value === undefined) return undefined;
+  return parseDeliveryState(value, `stack ${stack}: output delivery`);
+}
+
+export { liveSpec, warmSpec, sameSpec };

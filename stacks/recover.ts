@@ -1,4 +1,11 @@
 import type { Stack } from "@pulumi/pulumi/automation";
+import type { LockHolder } from "./deploy-lock";
+import { killOrphans } from "./orphans";
+import { describeDelivery } from "./plan";
+import type { StackFile } from "./stack-file";
+import type { StepLog } from "./steps";
+import { upTo } from "./update";
+import { PROJECT } from "./workspace";
 import * as fs from "node:fs";
 import { pidAlive } from "./pid";
 import * as os from "node:os";
@@ -61,4 +68,43 @@ export async function recoverInterruptedUpdate(stack: Stack, project: string, in
     clearedLocks: locks.length,
     clearedPendingOperations: pending.map((p) => `${p.type} ${p.resource.urn.split("::").pop()}`),
   };
+}
+
+/**
+ * Everything the next command does after a driver died holding the lock (kill -9, a lost runner):
+ * stop the engine and plugins it left running, clear the engine's stale locks and pending
+ * operations, and, when it died while what serves traffic could be changing (up, bake, revert,
+ * rollback), put back the state it recorded as good before it began. An interrupted deploy is
+ * therefore never taken for a good one: its release is undone, and deploying it again is a new
+ * deploy with its own gate and bake.
+ */
+export async function recoverStack(
+  stack: Stack,
+  file: StackFile,
+  stale: LockHolder | undefined,
+  log: StepLog,
+  opts: { workDir: string; onEngineOutput?: (s: string) => void },
+): Promise<void> {
+  if (stale) {
+    const killed = killOrphans(stale.pid);
+    if (killed.length > 0) log.note("stop orphans", `stopped ${killed.length} engine process(es) of dead pid ${stale.pid}: ${killed.join(", ")}`);
+  }
+  await log.run("recover", () => recoverInterruptedUpdate(stack, PROJECT, !!stale), (r) =>
+    r.clearedLocks + r.clearedPendingOperations.length === 0
+      ? "nothing interrupted"
+      : `cleared ${r.clearedLocks} stale engine lock(s) and ${r.clearedPendingOperations.length} pending operation(s)` +
+        (r.clearedPendingOperations.length ? `: ${r.clearedPendingOperations.join(", ")}` : ""),
+  );
+  const changing = stale?.phase === "up" || stale?.phase === "bake" || stale?.phase === "revert" || stale?.phase === "rollback";
+  if (!stale || !changing) return;
+  if (!stale.restoreTo) {
+    log.note("restore", `the interrupted ${stale.command} was a first deploy: nothing earlier to put back`);
+    return;
+  }
+  const reason = `${stale.command} was interrupted during ${stale.phase} (pid ${stale.pid} died)`;
+  await log.run(
+    "restore",
+    () => upTo(stack, file, stale.restoreTo!, `revert: ${reason}`, { ...opts, restore: { kind: "recover", reason } }),
+    () => `${describeDelivery(stale.restoreTo)} put back`,
+  );
 }

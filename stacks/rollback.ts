@@ -1,15 +1,18 @@
-import type { ConfigMap, UpdateSummary } from "@pulumi/pulumi/automation";
-import * as path from "node:path";
-import { acquireDeployLock } from "./deploy-lock";
-import { applyDelivery, lastGoodState } from "./deploy";
-import { deliveryFromConfig, type DeliveryState } from "./plan";
-import { numberHistory } from "./status";
-import { recoverInterruptedUpdate } from "./recover";
+import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
-import { StepLog, type StepRecord } from "./steps";
+import { servesRelease } from "../components/bluegreen/probe";
+import { otherSlotOf, sameSpec } from "../infra/config/delivery";
+import { acquireDeployLock, lockDirFor } from "./deploy-lock";
+import { deliveryFromConfig, describeDelivery, liveSpec, type DeliveryState } from "./plan";
+import { numberHistory } from "./status";
+import { recoverStack } from "./recover";
+import { readStackFile } from "./stack-file";
+import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
+import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
-import { engineOptions, openStack, projectDir, PROJECT, HISTORY_PAGE } from "./workspace";
+import { deployedState, upTo } from "./update";
+import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
 
 export interface RollbackOptions {
   stack: string;
@@ -23,6 +26,7 @@ export interface RollbackOptions {
 export interface RollbackReport {
   stack: string;
   from?: DeliveryState;
+  /** What runs after the rollback. */
   to: DeliveryState;
   version: number;
   steps: StepRecord[];
@@ -35,24 +39,27 @@ export class RollbackTargetError extends Error {
   override name = "RollbackTargetError";
 }
 
-function same(a: DeliveryState | undefined, b: DeliveryState | undefined): boolean {
-  return !!a && !!b && a.release === b.release && a.liveSlot === b.liveSlot;
+export class RollbackFailedError extends Error {
+  override name = "RollbackFailedError";
 }
 
+function sameLive(a: DeliveryState | undefined, b: DeliveryState | undefined): boolean {
+  return !!a && !!b && a.liveSlot === b.liveSlot && sameSpec(liveSpec(a), liveSpec(b));
+}
+
+type HistoryEntry = Pick<UpdateSummary, "version" | "kind" | "result" | "config" | "message">;
+
 /**
- * Which recorded state to return to. Pure: history newest first, as the engine lists it.
- * Only successful updates count; they carry the config that produced them.
+ * Which recorded state to return to. Pure: history newest first, as the engine lists it. Only
+ * updates that succeeded and stayed (not reverted afterwards, not interrupted) count; they carry
+ * the delivery state they ran with in their recorded config.
  */
-export function chooseRollbackTarget(
-  history: Pick<UpdateSummary, "version" | "kind" | "result" | "config" | "message">[],
-  current: DeliveryState | undefined,
-  to?: number,
-): { version: number; state: DeliveryState } {
+export function chooseRollbackTarget(history: HistoryEntry[], current: DeliveryState | undefined, to?: number): { version: number; state: DeliveryState } {
   // Only the stack's current life counts: before a destroy, nothing of it is running any more.
   const numbered = numberHistory(history);
   const lastDestroy = numbered.findIndex((u) => u.kind === "destroy" && u.result === "succeeded");
   const life = lastDestroy >= 0 ? numbered.slice(0, lastDestroy) : numbered;
-  // A deploy whose up succeeded but that deploy then reverted (failed bake) is not a good state.
+  // A deploy whose up succeeded but that was then reverted (failed bake, interrupted) is not good.
   const reverted = new Set<number>();
   life.forEach((u, i) => {
     if (!u.message.startsWith("revert:")) return;
@@ -61,65 +68,96 @@ export function chooseRollbackTarget(
   });
   const candidates = life
     .filter((u) => u.kind === "update" && u.result === "succeeded" && !reverted.has(u.version))
-    .map((u) => ({ version: u.version, state: deliveryFromConfig(u.config as ConfigMap) }))
+    .map((u) => ({ version: u.version, state: deliveryFromConfig(u.config) }))
     .filter((c): c is { version: number; state: DeliveryState } => c.state !== undefined);
   if (to !== undefined) {
     const hit = candidates.find((c) => c.version === to);
     if (!hit) {
       const known = candidates.map((c) => c.version).join(", ") || "none";
-      throw new RollbackTargetError(`version ${to} is not a successful deploy of this stack (successful versions: ${known})`);
+      throw new RollbackTargetError(`--to ${to}: expected a version of a successful deploy of this stack (${known}), found none with that number`);
     }
     return hit;
   }
-  const target = candidates.find((c) => !same(c.state, current));
+  const target = candidates.find((c) => !sameLive(c.state, current));
   if (!target) throw new RollbackTargetError("no earlier successful state to roll back to");
   return target;
 }
 
 /**
- * Re-applies a previous successful state from the stack's history: its recorded delivery config,
- * through a normal `up` (never by importing old state, which carries old provider code). When the
- * previous release is still warm, that up is a router switch.
+ * What runs after rolling back to `target`: its live release takes traffic, and the release rolled
+ * back from stays warm in the other slot (rolling forward again is a switch too). When the target
+ * release is warm already, this is only a switch; otherwise it goes to the idle slot, through the
+ * gate, and the live slot is never replaced in place.
+ */
+export function rollbackState(current: DeliveryState | undefined, target: DeliveryState): { next: DeliveryState; warmSwitch: boolean } {
+  if (!current) return { next: target, warmSwitch: false };
+  const warm = otherSlotOf(current.liveSlot);
+  const next: DeliveryState = { liveSlot: warm, slots: { [warm]: liveSpec(target), [current.liveSlot]: liveSpec(current) } };
+  return { next, warmSwitch: sameSpec(current.slots[warm], liveSpec(target)) };
+}
+
+/**
+ * Returns to a previous successful state from the stack's history through a normal `up` (never by
+ * importing old state, which carries old provider code). A restore: the deploy window never blocks
+ * it. When the target is warm, traffic moves first; if the update then fails, traffic goes back to
+ * where it was, so state and traffic agree.
  */
 export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   const started = Date.now();
   const workDir = opts.workDir ?? projectDir;
+  const file = readStackFile(workDir, opts.stack);
   const log = new StepLog(opts.onStep);
-  const lock = await log.run("lock", async () => acquireDeployLock(path.join(workDir, ".pulumi", "deploy-locks"), opts.stack, `rollback`), (l) =>
-    l.staleHolder ? `taken over from pid ${l.staleHolder.pid}, which died holding it` : "acquired",
+  const lock = await log.run("lock", async () => acquireDeployLock(lockDirFor(workDir), opts.stack, "rollback"), (l) =>
+    l.staleHolder ? `taken over from pid ${l.staleHolder.pid} (${l.staleHolder.command}), which died holding it` : "acquired",
   );
   try {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
-    await log.run("recover", () => recoverInterruptedUpdate(stack, PROJECT, !!lock.staleHolder), (r) =>
-      r.clearedLocks + r.clearedPendingOperations.length === 0 ? "nothing interrupted" : `cleared ${r.clearedLocks} lock(s), ${r.clearedPendingOperations.length} pending operation(s)`,
-    );
+    await recoverStack(stack, file, lock.staleHolder, log, { workDir, onEngineOutput: opts.onEngineOutput });
     const history = await stack.history(HISTORY_PAGE, 1);
-    const current = await lastGoodState(stack, history);
+    const current = await deployedState(stack);
     const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to), (t) =>
-      `version ${t.version}: ${t.state.release} on ${t.state.liveSlot}`,
+      `version ${t.version}: ${describeDelivery(t.state)}`,
     );
-    // Traffic first when the target release is still warm in the other slot: one probe of that
-    // slot, then the router, before the engine reconciles the stack.
+    const { next, warmSwitch } = rollbackState(current, target.state);
+    lock.update({ phase: "rollback", restoreTo: next });
+
     let trafficMovedMs: number | undefined;
+    let movedFrom: DeliveryState["liveSlot"] | undefined;
     const outputs = await stack.outputs();
-    const warm = outputs.slotUrls?.value as Partial<Record<string, string>> | undefined;
+    const slotUrls = outputs.slotUrls?.value as Partial<Record<string, string>> | undefined;
     const spec = outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
-    const warmUrl = warm?.[target.state.liveSlot];
-    if (current && spec && warmUrl && current.previousRelease === target.state.release && current.liveSlot !== target.state.liveSlot) {
+    const warmUrl = slotUrls?.[next.liveSlot];
+    if (current && warmSwitch && spec && warmUrl) {
+      // Traffic first: one check that the warm slot serves the target release, then the router.
       await log.run("traffic first", async () => {
-        const res = await fetch(`${warmUrl}/healthz`, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        if (res.status !== 200) throw new Error(`warm slot ${target.state.liveSlot} answers HTTP ${res.status}: not switching to it`);
-        await trafficSwitchFor(spec).pointAt(target.state.liveSlot);
+        const release = liveSpec(next).release;
+        const probe = await servesRelease(warmUrl, release);
+        if (!probe.ok) throw new RollbackFailedError(`warm slot ${next.liveSlot} does not serve ${release} (${probe.detail}): traffic not moved`);
+        await trafficSwitchFor(spec).pointAt(next.liveSlot);
+        movedFrom = current.liveSlot;
         trafficMovedMs = Date.now() - started;
-      }, () => `${target.state.release} on ${target.state.liveSlot} takes live traffic`);
+      }, () => `${liveSpec(next).release} on ${next.liveSlot} takes live traffic`);
     }
-    await log.run("configure", () => applyDelivery(stack, target.state));
-    await log.run("up", () =>
-      stack.up({ ...engineOptions(opts.stack, workDir, opts.onEngineOutput), message: `rollback to version ${target.version} (${target.state.release})` }),
-      () => `${target.state.release} live on ${target.state.liveSlot}`,
-    );
-    return { stack: opts.stack, from: current, to: target.state, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
+    try {
+      await log.run(
+        "up",
+        () =>
+          upTo(stack, file, next, `rollback to version ${target.version} (${liveSpec(next).release})`, {
+            workDir,
+            onEngineOutput: opts.onEngineOutput,
+            restore: { kind: "rollback", reason: `rollback to version ${target.version}` },
+          }),
+        () => `${describeDelivery(next)}`,
+      );
+    } catch (err) {
+      // The state still says what ran before: put traffic back there so both agree.
+      if (movedFrom && spec) {
+        const back = movedFrom;
+        await log.run("traffic back", () => trafficSwitchFor(spec).pointAt(back), () => `live traffic on ${back} again, as the state says`);
+      }
+      throw new RollbackFailedError(`rollback to version ${target.version} failed: ${firstLine(err)}; ${describeDelivery(current)} is still what runs`);
+    }
+    return { stack: opts.stack, from: current, to: next, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
   } finally {
     lock.release();
   }

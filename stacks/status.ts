@@ -3,6 +3,8 @@ import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
+import { probeHttp, servesRelease } from "../components/bluegreen/probe";
+import { deliveryFromConfig, liveSpec } from "./plan";
 import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
 
 export interface DeploymentRecord {
@@ -41,6 +43,7 @@ export function numberHistory<T extends { version: number }>(history: T[]): T[] 
 }
 
 export function toRecord(u: UpdateSummary): DeploymentRecord {
+  const delivery = deliveryFromConfig(u.config);
   return {
     version: u.version,
     kind: u.kind,
@@ -48,19 +51,18 @@ export function toRecord(u: UpdateSummary): DeploymentRecord {
     result: u.result,
     startedAt: new Date(u.startTime).toISOString(),
     durationMs: new Date(u.endTime).getTime() - new Date(u.startTime).getTime(),
-    release: u.config?.["flightdeck:release"]?.value,
-    liveSlot: u.config?.["flightdeck:liveSlot"]?.value,
+    release: delivery ? liveSpec(delivery).release : undefined,
+    liveSlot: delivery?.liveSlot,
   };
 }
 
-async function probe(url: string): Promise<{ healthy: boolean; health: string }> {
-  try {
-    const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return { healthy: res.status === 200, health: `HTTP ${res.status} from ${url}/healthz` };
-  } catch (err) {
-    return { healthy: false, health: `no answer from ${url}/healthz: ${(err as Error).message}` };
-  }
+/** Healthy means the live URL passes the health check and serves the release the state records. */
+async function probe(url: string, release: string | undefined, path = "/healthz", expectedStatus = 200): Promise<{ healthy: boolean; health: string }> {
+  const h = await probeHttp(`${url}${path}`, { expectedStatus, timeoutMs: 2000 });
+  if (!h.ok) return { healthy: false, health: `${h.detail} from ${url}${path}` };
+  if (release === undefined) return { healthy: true, health: `${h.detail} from ${url}${path}` };
+  const v = await servesRelease(url, release);
+  return { healthy: v.ok, health: v.ok ? `${h.detail} from ${url}${path}; ${v.detail}` : `${url} ${v.detail}` };
 }
 
 /** What is live, whether it answers, and the last deployments. */
@@ -72,8 +74,8 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   const url = val("url");
   const spec = outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
   const routerLiveSlot = spec ? await trafficSwitchFor(spec).live().catch(() => undefined) : undefined;
-  const health = url ? await probe(url) : { healthy: false, health: "nothing deployed" };
-  const history = numberHistory(await stack.history(HISTORY_PAGE, 1).catch(() => [])).slice(0, 5);
+  const health = url ? await probe(url, val("release")) : { healthy: false, health: "nothing deployed" };
+  const history = numberHistory(await stack.history(HISTORY_PAGE, 1)).slice(0, 5);
   return {
     stack: stackName,
     url,

@@ -1,4 +1,5 @@
 import { recordProbe, emptyTally, type GateTally } from "../components/bluegreen/gate-logic";
+import { probeHttp } from "../components/bluegreen/probe";
 
 export interface BakeOptions {
   seconds: number;
@@ -25,16 +26,7 @@ export async function bake(liveUrl: string, opts: BakeOptions): Promise<BakeResu
   const rules = { healthyThreshold: Number.POSITIVE_INFINITY, unhealthyThreshold: opts.unhealthyThreshold };
   while (Date.now() < end) {
     const sentAt = Date.now();
-    let ok = false;
-    let detail = "";
-    try {
-      const res = await fetch(`${liveUrl}${opts.path}`, { signal: AbortSignal.timeout(opts.timeoutMs) });
-      await res.arrayBuffer();
-      ok = res.status === opts.expectedStatus;
-      detail = `HTTP ${res.status}`;
-    } catch (err) {
-      detail = (err as Error).message;
-    }
+    const { ok, detail } = await probeHttp(`${liveUrl}${opts.path}`, opts);
     if (!ok && tally.consecutiveFailures === 0) firstFailureAt = sentAt;
     const step = recordProbe(tally, { ok, detail }, rules);
     tally = step.tally;

@@ -12,6 +12,9 @@ export const PROJECT = "flightdeck";
  */
 export const LOCAL_PASSPHRASE = "flightdeck-local";
 
+/** Set in the environment of every engine the driver starts: the driver's pid. */
+export const DRIVER_PID_ENV = "FLIGHTDECK_DRIVER_PID";
+
 export class StackSetupError extends Error {
   override name = "StackSetupError";
 }
@@ -22,10 +25,11 @@ export function engineEnv(stackName: string): Record<string, string> {
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     PULUMI_NODEJS_TRANSPILE_ONLY: process.env.PULUMI_NODEJS_TRANSPILE_ONLY ?? "true",
-    // Only the final checkpoint of an update is written: a release or rollback should not wait on
-    // rewriting the whole state file after every step. An interrupted update is still recovered
-    // (stacks/recover.ts) and reconciled by the next refresh and up.
-    PULUMI_SKIP_CHECKPOINTS: process.env.PULUMI_SKIP_CHECKPOINTS ?? "true",
+    // Checkpoints stay on (the engine's default): a kill during an update must leave every
+    // resource it created recorded, or the next update cannot clean it up (on Fly: orphaned
+    // machines). Marks the engine and its plugins as this driver's, so a later command can stop
+    // what a killed driver left running (stacks/orphans.ts).
+    [DRIVER_PID_ENV]: String(process.pid),
   };
   if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && process.env.PULUMI_CONFIG_PASSPHRASE_FILE === undefined) {
     if (stackName !== "local" && !stackName.startsWith("test-")) {
@@ -54,9 +58,30 @@ export async function openStack(stackName: string, workDir: string = projectDir)
   );
 }
 
-/** Options every preview and up of the project's scripts take: output, and the policy pack. */
-export function engineOptions(stackName: string, workDir: string, onOutput?: (s: string) => void) {
+/** A restore (automatic revert, rollback): forward-deploy guardrails such as the deploy window let it through. */
+export interface Restore {
+  kind: "revert" | "rollback" | "recover";
+  reason: string;
+}
+
+/**
+ * Options every preview and up of the project's scripts take: output, and the policy pack. A
+ * restore runs with a copy of the stack's policy config that says so (`deploy-window.restore`):
+ * restoring is never blocked by a guardrail meant for forward deploys, and the update's output
+ * records that it ran as a restore.
+ */
+export function engineOptions(stackName: string, workDir: string, onOutput?: (s: string) => void, restore?: Restore) {
   const packs = policyPackFor(stackName, workDir);
+  if (packs && restore) {
+    const config = JSON.parse(fs.readFileSync(packs.config, "utf8")) as Record<string, Record<string, unknown> | string>;
+    const window = config["deploy-window"];
+    config["deploy-window"] = { ...(typeof window === "object" ? window : typeof window === "string" ? { enforcementLevel: window } : {}), restore };
+    const dir = path.join(workDir, ".pulumi", "run");
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `policy-${stackName}-${process.pid}-${restore.kind}.json`);
+    fs.writeFileSync(file, JSON.stringify(config, null, 2));
+    packs.config = file;
+  }
   return {
     onOutput,
     ...(packs ? { policyPacks: [packs.pack], policyPackConfigs: [packs.config] } : {}),

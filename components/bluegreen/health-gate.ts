@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { HealthGateInputs } from "../fly/contract";
 import { emptyTally, recordProbe, type GateTally } from "./gate-logic";
+import { probeHttp } from "./probe";
 
 export type { HealthGateInputs };
 
@@ -10,19 +11,8 @@ export interface HealthGateOutputs extends HealthGateInputs {
   probes: number;
 }
 
-async function probeOnce(
-  url: string,
-  expectedStatus: number,
-  timeoutMs: number,
-  headers?: Record<string, string>,
-): Promise<{ ok: boolean; detail: string }> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(headers ? { headers } : {}) });
-    await res.arrayBuffer();
-    return { ok: res.status === expectedStatus, detail: `HTTP ${res.status}` };
-  } catch (err) {
-    return { ok: false, detail: (err as Error).name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : (err as Error).message };
-  }
+function probeOnce(url: string, expectedStatus: number, timeoutMs: number, headers?: Record<string, string>) {
+  return probeHttp(url, { expectedStatus, timeoutMs, headers });
 }
 
 /**

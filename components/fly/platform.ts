@@ -12,6 +12,11 @@ export interface FlyPlatformArgs {
   readonly appName: pulumi.Input<string>;
   /** Environment every slot's machines get (feature flags); never secrets. */
   readonly env: pulumi.Input<Record<string, string>>;
+  /**
+   * A slot's own environment, in place of `env`: a slot keeps the flags it was started with until
+   * a deploy replaces it, so a flag change reaches the idle slot only and passes the gate first.
+   */
+  readonly slotEnv?: Partial<Record<SlotName, Record<string, string>>>;
   /** The live endpoint, e.g. `https://app.example.com`. */
   readonly url: pulumi.Input<string>;
   /**
@@ -40,7 +45,7 @@ export function flyPlatform(args: FlyPlatformArgs): BlueGreenPlatform {
           appName: args.appName,
           slot,
           image: release,
-          env: args.env,
+          env: args.slotEnv?.[slot] ?? args.env,
           healthPath: args.healthPath ?? "/healthz",
           updateDeadlineMs: args.updateDeadlineMs ?? 120_000,
           // Every machine starts out of rotation: only the router, after the gate, puts a slot in.

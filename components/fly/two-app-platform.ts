@@ -36,6 +36,11 @@ export interface FlyTwoAppPlatformArgs {
   readonly hostname: pulumi.Input<string>;
   /** Environment every slot's machines get (feature flags); never secrets. */
   readonly env: pulumi.Input<Record<string, string>>;
+  /**
+   * A slot's own environment, in place of `env`: a slot keeps the flags it was started with until
+   * a deploy replaces it, so a flag change reaches the idle slot only and passes the gate first.
+   */
+  readonly slotEnv?: Partial<Record<SlotName, Record<string, string>>>;
   /** The live endpoint, e.g. `https://app.example.com`. */
   readonly url: pulumi.Input<string>;
   /** Where the gate reaches a slot's app. @default `https://<fly.app>-<slot>.fly.dev` */
@@ -64,7 +69,7 @@ export function flyTwoAppPlatform(args: FlyTwoAppPlatformArgs): BlueGreenPlatfor
           appName: app.appName,
           slot,
           image: release,
-          env: args.env,
+          env: args.slotEnv?.[slot] ?? args.env,
           healthPath: args.healthPath ?? "/healthz",
           updateDeadlineMs: args.updateDeadlineMs ?? 120_000,
           cordoned: false,

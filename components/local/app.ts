@@ -37,6 +37,8 @@ export class LocalApp extends pulumi.ComponentResource {
         env: pulumi.all([args.release, args.env ?? {}]).apply(([release, env]) => ({ ...env, APP_VERSION: release })),
         port: args.port,
         readyPath: args.readyPath ?? "/healthz",
+        // The sample app reports its release on /version: started means this release answers.
+        expectVersion: args.release,
         readyTimeoutMs: args.readyTimeoutMs ?? 15_000,
         logFile: pulumi.output(args.logDir).apply((d) => path.join(d, `${name}.log`)),
         pidFile: pulumi.output(args.runDir).apply((d) => path.join(d, `${name}.pid`)),

@@ -4,12 +4,21 @@ import type { SlotName } from "../bluegreen/slots";
 import { LocalApp } from "./app";
 import { LocalRouter } from "./router";
 
-export interface LocalPlatformArgs {
+/** What one slot's process runs besides its release. */
+export interface LocalSlotSettings {
   /** Absolute directory of the app to run. */
   appDir: string;
   command: string[];
-  /** Environment every slot gets (feature flags). */
+  /** Environment of the slot's process (feature flags). */
   env: Record<string, string>;
+}
+
+export interface LocalPlatformArgs {
+  /**
+   * Each slot's own settings: a slot keeps what it was started with until a deploy replaces it,
+   * so a config change reaches the idle slot only and goes through the gate.
+   */
+  slots: Partial<Record<SlotName, LocalSlotSettings>>;
   ports: { proxy: number; admin: number } & Record<SlotName, number>;
   /** Where processes keep logs, pid files and HAProxy's files. */
   stateDir: string;
@@ -21,14 +30,16 @@ export interface LocalPlatformArgs {
 export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
   return {
     slot(slot, release, parent): SlotDeployment {
+      const settings = args.slots[slot];
+      if (!settings) throw new Error(`local platform: no settings for slot ${slot}`);
       const app = new LocalApp(
         `slot-${slot}`,
         {
           release,
-          appDir: args.appDir,
-          command: args.command,
+          appDir: settings.appDir,
+          command: settings.command,
           port: args.ports[slot],
-          env: args.env,
+          env: settings.env,
           logDir: path.join(args.stateDir, "logs"),
           runDir: path.join(args.stateDir, "run"),
         },

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { probeHttp, servesRelease, VERSION_PATH } from "../bluegreen/probe";
 import { isAlive, removePidFile, spawnDetached, stopProcess, tailOf } from "./os-process";
 
 /** What a local process is: everything here is an input the engine diffs. */
@@ -13,6 +14,11 @@ export interface LocalProcessInputs {
   port: number;
   /** Path that answers HTTP (any status) once the process is listening. Health is the gate's job. */
   readyPath: string;
+  /**
+   * The release the process must report on `/version` before it counts as started: an answer from
+   * another server on the port (a stale process, EADDRINUSE) is not this process being ready.
+   */
+  expectVersion?: string;
   /** How long create waits for the process to listen before it fails and stops it. */
   readyTimeoutMs: number;
   /** File that receives the process's stdout and stderr. */
@@ -29,28 +35,28 @@ export interface LocalProcessOutputs extends LocalProcessInputs {
   url: string;
 }
 
-async function waitListening(url: string, pid: number, timeoutMs: number): Promise<void> {
+async function waitListening(base: string, readyPath: string, expectVersion: string | undefined, pid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const url = expectVersion === undefined ? `${base}${readyPath}` : `${base}${VERSION_PATH}`;
   let last = "no answer yet";
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) throw new Error(`process ${pid} exited before ${url} answered`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      return;
-    } catch (err) {
-      last = (err as Error).message;
-    }
+    if (!isAlive(pid)) throw new Error(`process ${pid} exited before ${url} answered (last: ${last})`);
+    const probe = expectVersion === undefined ? await probeHttp(url, { expectedStatus: 0, timeoutMs: 1000 }) : await servesRelease(base, expectVersion, 1000);
+    // Without an expected version any HTTP answer will do; with one, only that release.
+    const ready = expectVersion === undefined ? probe.status !== undefined : probe.ok;
+    // The answer must come from this process: one that died (its port taken) is not started.
+    if (ready && isAlive(pid)) return;
+    last = probe.detail;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${url} did not answer HTTP within ${timeoutMs} ms (last: ${last})`);
+  throw new Error(`${url} did not answer${expectVersion ? ` with release ${expectVersion}` : " HTTP"} within ${timeoutMs} ms (last: ${last})`);
 }
 
 async function start(inputs: LocalProcessInputs): Promise<LocalProcessOutputs> {
   const pid = await spawnDetached({ ...inputs, env: { ...inputs.env, PORT: String(inputs.port) } });
   const url = `http://127.0.0.1:${inputs.port}`;
   try {
-    await waitListening(`${url}${inputs.readyPath}`, pid, inputs.readyTimeoutMs);
+    await waitListening(url, inputs.readyPath, inputs.expectVersion, pid, inputs.readyTimeoutMs);
   } catch (err) {
     await stopProcess(pid);
     removePidFile(inputs.pidFile, pid);
@@ -59,7 +65,8 @@ async function start(inputs: LocalProcessInputs): Promise<LocalProcessOutputs> {
   return { ...inputs, pid, url };
 }
 
-/** Every field but the timeout means a new process: a running process cannot change in place. */
+/** Every field but the timeout means a new process: a running process cannot change in place.
+ * (expectVersion follows APP_VERSION in env, which already replaces.) */
 const replaceKeys: (keyof LocalProcessInputs)[] = ["cwd", "command", "env", "port", "readyPath", "logFile", "pidFile"];
 
 export const localProcessProvider: pulumi.dynamic.ResourceProvider<LocalProcessInputs, LocalProcessOutputs> = {

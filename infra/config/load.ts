@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, parseStackConfig } from "./parse";
+import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
+import { CONFIG_NAMESPACE, parseStackConfig, StackConfigError, stackFileName, unknownNamespaceProblems, type ConfigProblem } from "./parse";
 import type { StackConfig } from "./schema";
 
 /** Config values arrive as strings; objects and numbers are JSON. */
@@ -14,11 +15,38 @@ function decode(value: string): unknown {
 /** Keys that hold secrets: never validated or echoed here; read with requireSecretObject by their user. */
 export const SECRET_KEYS = ["appSecrets", "environmentSecrets"] as const;
 
-/** Reads and validates this stack's `flightdeck:*` config before any resource is declared. */
+/**
+ * Whether the engine handed a key to the program as a secret. The SDK's own check is internal (not
+ * in its types), so it is looked up and typed here; without it, the engine's environment variable
+ * is read directly, which is what the SDK reads too.
+ */
+function isSecretKey(key: string): boolean {
+  const check: unknown = Reflect.get(runtimeConfig, "isConfigSecret");
+  if (typeof check === "function") return Reflect.apply(check, undefined, [key]) === true;
+  try {
+    const keys: unknown = JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]");
+    return Array.isArray(keys) && keys.includes(key);
+  } catch {
+    return false;
+  }
+}
+
+/** Secrets-only keys holding plaintext: they would sit unencrypted in the committed file. */
+export function plaintextSecretProblems(keys: readonly string[], secret: readonly string[]): ConfigProblem[] {
+  return SECRET_KEYS.map((k) => `${CONFIG_NAMESPACE}:${k}`)
+    .filter((k) => keys.includes(k) && !secret.includes(k))
+    .map((k) => ({ key: k, expected: `secret values only (pulumi config set --secret --path '${k}.NAME' VALUE)`, found: "plaintext" }));
+}
+
+/** Reads and validates this stack's config before any resource is declared. */
 export function loadStackConfig(): StackConfig {
+  const all = pulumi.runtime.allConfig();
+  const keys = Object.keys(all);
+  const problems = [...unknownNamespaceProblems(keys), ...plaintextSecretProblems(keys, keys.filter(isSecretKey))];
+  if (problems.length > 0) throw new StackConfigError(stackFileName(pulumi.getStack()), problems);
   const raw: Record<string, unknown> = {};
   const prefix = `${CONFIG_NAMESPACE}:`;
-  for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+  for (const [key, value] of Object.entries(all)) {
     if (!key.startsWith(prefix)) continue;
     const name = key.slice(prefix.length);
     if ((SECRET_KEYS as readonly string[]).includes(name)) continue;

@@ -1,3 +1,4 @@
+import { RunError } from "@pulumi/pulumi/errors";
 import { z } from "zod";
 import { environmentSchema, schemaFor, type StackConfig } from "./schema";
 
@@ -12,7 +13,12 @@ export interface ConfigProblem {
   found: string;
 }
 
-export class StackConfigError extends Error {
+/**
+ * A config error: the person fixing it needs the file, the key, what was expected and what was
+ * found, not a stack trace. A RunError, so the engine prints only the message when the program
+ * throws it.
+ */
+export class StackConfigError extends RunError {
   constructor(
     readonly stackFile: string,
     readonly problems: ConfigProblem[],
@@ -83,6 +89,20 @@ function problemsOf(error: z.ZodError, raw: Record<string, unknown>): ConfigProb
     problems.push({ key: keyPath(issue.path), expected: expectedOf(issue), found: describeFound(valueAt(raw, issue.path)) });
   }
   return problems;
+}
+
+/** Namespaces a stack file may hold: ours, the engine's, and the providers' the program uses. */
+export const KNOWN_NAMESPACES = ["flightdeck", "pulumi", "github", "cloudflare", "docker", "command"] as const;
+
+/** Keys in an unknown namespace (a typo such as `flightdek:` would otherwise be ignored silently). */
+export function unknownNamespaceProblems(keys: readonly string[]): ConfigProblem[] {
+  return keys
+    .filter((k) => !(KNOWN_NAMESPACES as readonly string[]).includes(k.includes(":") ? k.slice(0, k.indexOf(":")) : ""))
+    .map((k) => ({
+      key: k,
+      expected: `a key in one of the namespaces ${KNOWN_NAMESPACES.map((n) => `${n}:`).join(", ")}`,
+      found: k.includes(":") ? `the namespace "${k.slice(0, k.indexOf(":"))}:"` : "a key without a namespace",
+    }));
 }
 
 /**

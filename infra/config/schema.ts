@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { deliveryStateSchema, slotName, type SlotName } from "./delivery";
 
 /** Fly region codes are three lowercase letters (ams, iad, lhr, …). */
 const flyRegion = z.string().regex(/^[a-z]{3}$/, "a Fly region code such as \"ams\" or \"iad\"");
@@ -9,8 +10,7 @@ const appName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, "a Fly app
 const githubLogin = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/, "a GitHub user login");
 const githubTeam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*\/[a-z0-9][a-z0-9_-]*$/, "a team as \"org/team-slug\"");
 
-export const slotName = z.enum(["blue", "green"]).describe("Which blue/green slot takes live traffic.");
-export type SlotName = z.infer<typeof slotName>;
+export { slotName, type SlotName };
 
 export const healthGateSchema = z
   .object({
@@ -37,13 +37,18 @@ const featuresSchema = z
   .describe("Feature flags, passed to the app as FLAG_<NAME>=true|false.");
 
 const commonShape = {
-  release: z.string().min(1).describe("The release to run: an image digest on fly, a version label on local."),
-  liveSlot: slotName.default("blue"),
+  release: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The release a stack's first deploy runs when none is given (image digest on fly, version label on local). Afterwards the stack's own state says what runs."),
+  delivery: deliveryStateSchema
+    .optional()
+    .describe("Set by the deploy driver in its own config file for one update: what each slot runs and which is live. Never in a committed stack file."),
   healthGate: healthGateSchema.default({}),
   bakeSeconds: z.number().min(0).max(3600).default(5).describe("How long deploy verifies the live endpoint after the switch."),
   bakeProbeIntervalMs: z.number().int().min(100).default(1000).describe("Time between probes of the live endpoint while baking."),
   bakeUnhealthyThreshold: z.number().int().min(1).default(2).describe("Consecutive failed bake probes that revert the deploy."),
-  previousRelease: z.string().min(1).optional().describe("Set by deploy: the release the warm (not live) slot keeps running."),
   features: featuresSchema,
 };
 

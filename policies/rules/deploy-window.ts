@@ -22,8 +22,15 @@ export interface EmergencyOverride {
   expires?: string;
 }
 
+/** Set by the driver (never by hand) on the updates of a revert or rollback. */
+export interface RestoreMarker {
+  kind?: string;
+  reason?: string;
+}
+
 export interface DeployWindowConfig extends Partial<DeployWindow> {
   emergencyOverride?: EmergencyOverride | null;
+  restore?: RestoreMarker | null;
 }
 
 export const defaultWindow: DeployWindow = {
@@ -91,6 +98,19 @@ export function checkDeployWindow(now: Date, config: DeployWindowConfig): Findin
   const inside = isInsideWindow(now, window);
   const o = isRecord(config.emergencyOverride) ? (config.emergencyOverride as EmergencyOverride) : undefined;
   const describe = `${window.days.join(",") || "no days"} ${window.start}–${window.end} ${window.timeZone}`;
+  // Restoring is never blocked: the window guards forward deploys, and a revert or rollback puts
+  // back what already ran. Outside the window it is recorded (advisory) so the output says so.
+  if (isRecord(config.restore)) {
+    if (inside) return [];
+    const r = config.restore as RestoreMarker;
+    return [
+      {
+        message: `Restore (${str(r.kind) ?? "restore"}) outside the deploy window (${describe}), allowed: restores are never blocked. Reason: ${str(r.reason) ?? "none given"}.`,
+        remediation: "nothing to do: forward deploys still wait for the window.",
+        level: "advisory",
+      },
+    ];
+  }
   if (o === undefined) {
     if (inside) return [];
     return [
@@ -136,6 +156,11 @@ export function makeDeployWindowPolicy(now: () => Date): ResourceValidationPolic
           type: ["object", "null"],
           properties: { reason: { type: "string" }, approvedBy: { type: "string" }, expires: { type: "string" } },
           description: "An audited override: who approved it, why, and until when (ISO 8601).",
+        },
+        restore: {
+          type: ["object", "null"],
+          properties: { kind: { type: "string" }, reason: { type: "string" } },
+          description: "Set by the deploy driver on a revert or rollback (never by hand): restores pass outside the window, recorded as advisory.",
         },
       },
     },

@@ -15,16 +15,22 @@ export function installMocks(opts: {
   stack?: string;
   project?: string;
   config?: Record<string, string>;
+  /** Keys the engine would mark secret. @default the secrets-only keys present in `config` */
+  secretKeys?: string[];
   outputsFor?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
   invoke?: (token: string, args: Record<string, unknown>) => Record<string, unknown>;
 } = {}): RegisteredResource[] {
   const registered: RegisteredResource[] = [];
-  pulumi.runtime.setAllConfig(opts.config ?? {});
+  const config = opts.config ?? {};
+  const secretKeys = opts.secretKeys ?? ["flightdeck:appSecrets", "flightdeck:environmentSecrets"].filter((k) => k in config);
+  pulumi.runtime.setAllConfig(config, secretKeys);
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        const extra = opts.outputsFor?.(args.type, args.name, args.inputs as Record<string, unknown>) ?? {};
+        // A stack reference reads a stack the mocks do not have: it has no outputs (a stack never deployed).
+        const reference = args.type === "pulumi:pulumi:StackReference" ? { outputs: {}, secretOutputNames: [] } : {};
+        const extra = { ...reference, ...(opts.outputsFor?.(args.type, args.name, args.inputs as Record<string, unknown>) ?? {}) };
         return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
       },
       call(args: pulumi.runtime.MockCallArgs) {
@@ -34,6 +40,7 @@ export function installMocks(opts: {
     opts.project ?? "flightdeck",
     opts.stack ?? "test",
     false,
+    "organization",
   );
   return registered;
 }
@@ -46,4 +53,15 @@ export function valueOf<T>(output: pulumi.Input<T> | pulumi.Output<T>): Promise<
 /** The registered resources of one type. */
 export function ofType(registered: RegisteredResource[], type: string): RegisteredResource[] {
   return registered.filter((r) => r.type === type);
+}
+
+/**
+ * Imports the program (infra/index.ts) under the installed mocks and waits for its outputs: the
+ * program's export is a promise, since it first reads what the stack already runs.
+ */
+export async function importProgram(): Promise<Record<string, unknown>> {
+  const mod: unknown = await import("../../infra/index");
+  const exported: unknown = await (Reflect.get(mod as object, "default") ?? mod);
+  if (exported === null || typeof exported !== "object") throw new Error("the program exported no outputs");
+  return exported as Record<string, unknown>;
 }

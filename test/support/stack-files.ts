@@ -30,3 +30,15 @@ export function withValue(base: Record<string, unknown>, dotted: string, value: 
   else cur[last] = value;
   return copy;
 }
+
+/** A delivery state for tests: `release` live on `liveSlot`, `previous` warm in the other slot. */
+export function deliveryOf(release: string, liveSlot: "blue" | "green" = "blue", previous?: string, features: Record<string, boolean> = {}) {
+  const warm = liveSlot === "blue" ? "green" : "blue";
+  return { liveSlot, slots: { [liveSlot]: { release, features }, ...(previous ? { [warm]: { release: previous, features } } : {}) } };
+}
+
+/** The committed stack file's config with a release deployed, as the driver would run it. */
+export function deployedConfig(stack: string, release: string, liveSlot: "blue" | "green" = "blue", previous?: string): Record<string, unknown> {
+  const base = stackFileConfig(stack);
+  return { ...base, delivery: deliveryOf(release, liveSlot, previous, (base.features ?? {}) as Record<string, boolean>) };
+}

@@ -12,8 +12,8 @@ import { dynamicTypeToken, flyResourceTypes } from "../../components/fly/contrac
 import "../../stacks/cloudflare-switch";
 import { trafficSwitchFor } from "../../stacks/traffic";
 import { FakeCloudflare } from "../cloudflare-api/server";
-import { installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
-import { stackFileConfig, withValue } from "../support/stack-files";
+import { importProgram, installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
+import { deployedConfig, withValue } from "../support/stack-files";
 import { stubDynamicProviderSerialization } from "../support/stub-closures";
 
 stubDynamicProviderSerialization();
@@ -168,19 +168,19 @@ async function runProgram(stack: string, raw: Record<string, unknown>): Promise<
   const registered = installMocks({ stack, config, invoke });
   captured.length = 0;
   vi.resetModules();
-  const mod = (await import("../../infra/index")) as unknown as { default?: Record<string, unknown> } & Record<string, unknown>;
-  const outputs = (mod.default ?? mod) as Record<string, unknown>;
+  const outputs = await importProgram();
   await Promise.all(Object.values(outputs).map((o) => valueOf(o as pulumi.Input<unknown>)));
   await new Promise((r) => setTimeout(r, 50));
   return { registered, outputs };
 }
 
+const RELEASE = "registry.fly.io/flightdeck-staging@sha256:" + "a".repeat(64);
+
 describe("staging with fly.router: cloudflare (two apps, under mocks)", () => {
   const previous = "registry.fly.io/flightdeck-staging@sha256:" + "1".repeat(64);
   let run: Awaited<ReturnType<typeof runProgram>>;
   beforeAll(async () => {
-    const raw = withValue(withValue(stackFileConfig("staging"), "fly.router", "cloudflare"), "previousRelease", previous);
-    run = await runProgram("staging", withValue(raw, "liveSlot", "green"));
+    run = await runProgram("staging", withValue(deployedConfig("staging", RELEASE, "green", previous), "fly.router", "cloudflare"));
   });
 
   it("declares two Fly apps, <app>-blue and <app>-green, each with secrets, IPs and the hostname's certificate", () => {
@@ -204,7 +204,7 @@ describe("staging with fly.router: cloudflare (two apps, under mocks)", () => {
     }));
     expect(machines.sort((a, b) => String(a.name).localeCompare(String(b.name)))).toEqual([
       { app: "flightdeck-staging-blue", name: "flightdeck-staging-blue-0", image: previous, cordoned: false },
-      { app: "flightdeck-staging-green", name: "flightdeck-staging-green-0", image: stackFileConfig("staging").release, cordoned: false },
+      { app: "flightdeck-staging-green", name: "flightdeck-staging-green-0", image: RELEASE, cordoned: false },
     ]);
   });
 
@@ -253,7 +253,7 @@ describe("staging with fly.router: cloudflare (two apps, under mocks)", () => {
   });
 
   it("cordon mode's record keeps its options (no ignoreChanges)", async () => {
-    await runProgram("staging", stackFileConfig("staging"));
+    await runProgram("staging", deployedConfig("staging", RELEASE));
     expect(captured.filter((c) => c.kind === "record").map((r) => r.ignoreChanges)).toEqual([undefined]);
   });
 });

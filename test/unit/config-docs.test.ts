@@ -27,7 +27,7 @@ describe("docs/config.md is generated from the schema", () => {
 
   it("a default that differs per environment says so", () => {
     const release = configRows().find((r) => r.key === "flightdeck:release");
-    expect(release?.default).toBe('local: `"v1"`; staging, production: required');
+    expect(release?.default).toBe('local: `"v1"`; staging, production: —');
   });
 });
 

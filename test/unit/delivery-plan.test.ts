@@ -1,65 +1,74 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { emptyTally, recordProbe } from "../../components/bluegreen/gate-logic";
-import { deliveryFromConfig, planDeploy, type DeliveryState } from "../../stacks/plan";
-import { chooseRollbackTarget } from "../../stacks/rollback";
+import { deliveryFromConfig, deliveryFromOutputs, liveSpec, planDeploy, type DeliveryState, type SlotSpec } from "../../stacks/plan";
+import { chooseRollbackTarget, rollbackState } from "../../stacks/rollback";
 import { deliveryMetrics, numberHistory, type DeploymentRecord } from "../../stacks/status";
 
 const slot = fc.constantFrom<"blue" | "green">("blue", "green");
 const release = fc.stringMatching(/^v[0-9]{1,3}$/);
-const state: fc.Arbitrary<DeliveryState> = fc.record({ release, liveSlot: slot });
+const spec = (r: string, features: Record<string, boolean> = {}): SlotSpec => ({ release: r, features });
+const live = (r: string, liveSlot: "blue" | "green", warm?: string): DeliveryState => ({
+  liveSlot,
+  slots: { [liveSlot]: spec(r), ...(warm ? { [liveSlot === "blue" ? "green" : "blue"]: spec(warm) } : {}) },
+});
+const state: fc.Arbitrary<DeliveryState> = fc.record({ release, liveSlot: slot }).map(({ release: r, liveSlot }) => live(r, liveSlot));
 
 describe("slot choice", () => {
   it("a first deploy goes to blue with nothing to fall back to", () => {
-    expect(planDeploy(undefined, "v1")).toEqual({ targetSlot: "blue", next: { release: "v1", liveSlot: "blue" }, lastGood: undefined, noop: false });
+    expect(planDeploy(undefined, spec("v1"))).toEqual({ targetSlot: "blue", next: live("v1", "blue"), lastGood: undefined, noop: false });
   });
 
-  it("a new release always goes to the slot that is not live, and the live one becomes the warm one", () => {
+  it("a new release always goes to the slot that is not live, and the live one stays as it is, warm", () => {
     fc.assert(
       fc.property(state, release, (current, next) => {
-        fc.pre(next !== current.release);
-        const plan = planDeploy(current, next);
+        fc.pre(next !== liveSpec(current).release);
+        const plan = planDeploy(current, spec(next));
         expect(plan.targetSlot).not.toBe(current.liveSlot);
-        expect(plan.next).toEqual({ release: next, liveSlot: plan.targetSlot, previousRelease: current.release });
+        expect(plan.next).toEqual({ liveSlot: plan.targetSlot, slots: { [plan.targetSlot]: spec(next), [current.liveSlot]: liveSpec(current) } });
         expect(plan.lastGood).toEqual(current);
       }),
     );
   });
 
-  it("deploying what is already live changes nothing", () => {
+  it("a config change alone (a flag) also goes to the idle slot: the live slot is never changed in place", () => {
+    const plan = planDeploy(live("v1", "blue"), spec("v1", { dark_mode: true }));
+    expect(plan.noop).toBe(false);
+    expect(plan.targetSlot).toBe("green");
+    expect(plan.next.slots.blue).toEqual(spec("v1"));
+  });
+
+  it("deploying exactly what is live changes nothing, unless the live slot does not answer", () => {
     fc.assert(
       fc.property(state, (current) => {
-        expect(planDeploy(current, current.release).noop).toBe(true);
+        expect(planDeploy(current, liveSpec(current)).noop).toBe(true);
+        expect(planDeploy(current, liveSpec(current), false).noop).toBe(false);
       }),
     );
   });
 
+  it("flags in another order are the same spec", () => {
+    const current: DeliveryState = { liveSlot: "blue", slots: { blue: spec("v1", { a: true, b: false }) } };
+    expect(planDeploy(current, spec("v1", { b: false, a: true })).noop).toBe(true);
+  });
+
   it("two deploys in a row come back to the first slot", () => {
-    const a = planDeploy({ release: "v1", liveSlot: "blue" }, "v2");
-    const b = planDeploy(a.next, "v3");
+    const a = planDeploy(live("v1", "blue"), spec("v2"));
+    const b = planDeploy(a.next, spec("v3"));
     expect([a.targetSlot, b.targetSlot]).toEqual(["green", "blue"]);
-    expect(b.next.previousRelease).toBe("v2");
+    expect(b.next.slots.green?.release).toBe("v2");
   });
 
-  it("reads a delivery state back from recorded config", () => {
-    expect(
-      deliveryFromConfig({
-        "flightdeck:environment": { value: "local" },
-        "flightdeck:release": { value: "v2" },
-        "flightdeck:liveSlot": { value: "green" },
-        "flightdeck:previousRelease": { value: "v1" },
-        "flightdeck:appSecrets": { value: "[secret]" },
-      }),
-    ).toEqual({
-      release: "v2",
-      liveSlot: "green",
-      previousRelease: "v1",
-    });
-    expect(deliveryFromConfig({})).toBeUndefined();
+  it("reads a delivery state back from an update's recorded config, and nothing from one without it", () => {
+    const d = live("v2", "green", "v1");
+    expect(deliveryFromConfig({ "flightdeck:environment": { value: "local" }, "flightdeck:delivery": { value: JSON.stringify(d) } })).toEqual(d);
+    expect(deliveryFromConfig({ "flightdeck:environment": { value: "local" } })).toBeUndefined();
+    expect(deliveryFromConfig({ "flightdeck:delivery": { value: "{not json" } })).toBeUndefined();
   });
 
-  it("an update made without the driver deployed the schema's defaults", () => {
-    expect(deliveryFromConfig({ "flightdeck:environment": { value: "local" } })).toEqual({ release: "v1", liveSlot: "blue" });
+  it("an unreadable delivery output is an error, never 'nothing is live'", () => {
+    expect(() => deliveryFromOutputs({ delivery: { value: { liveSlot: "purple" } } }, "s")).toThrow(/stack s: output delivery: not a delivery state/);
+    expect(deliveryFromOutputs({}, "s")).toBeUndefined();
   });
 });
 
@@ -90,10 +99,9 @@ describe("health gate verdicts", () => {
 });
 
 type H = { version: number; kind: "update" | "refresh" | "destroy"; result: "succeeded" | "failed"; message: string; config: Record<string, { value: string; secret: boolean }> };
-const cfg = (release: string, liveSlot: string): H["config"] => ({
+const cfg = (release: string, liveSlot: "blue" | "green"): H["config"] => ({
   "flightdeck:environment": { value: "local", secret: false },
-  "flightdeck:release": { value: release, secret: false },
-  "flightdeck:liveSlot": { value: liveSlot, secret: false },
+  "flightdeck:delivery": { value: JSON.stringify(live(release, liveSlot)), secret: false },
 });
 
 describe("rollback target", () => {
@@ -111,13 +119,13 @@ describe("rollback target", () => {
     expect(history.map((h) => h.version)).toEqual([6, 5, 4, 3, 2, 1]);
   });
   it("goes to the last good state before the current one, skipping failed and reverted deploys", () => {
-    expect(chooseRollbackTarget(history, { release: "v2", liveSlot: "green" })).toEqual({ version: 1, state: { release: "v1", liveSlot: "blue" } });
+    expect(chooseRollbackTarget(history, live("v2", "green"))).toEqual({ version: 1, state: live("v1", "blue") });
   });
   it("goes to an explicit version", () => {
-    expect(chooseRollbackTarget(history, { release: "v2", liveSlot: "green" }, 3).state).toEqual({ release: "v2", liveSlot: "green" });
+    expect(chooseRollbackTarget(history, live("v2", "green"), 3).state).toEqual(live("v2", "green"));
   });
   it("refuses a version that was not a good state, listing the good ones", () => {
-    expect(() => chooseRollbackTarget(history, undefined, 4)).toThrow(/version 4 is not a successful deploy of this stack \(successful versions: 6, 3, 1\)/);
+    expect(() => chooseRollbackTarget(history, undefined, 4)).toThrow(/--to 4: expected a version of a successful deploy of this stack \(6, 3, 1\)/);
   });
   it("ignores what came before the stack was last destroyed", () => {
     const relived: H[] = numberHistory([
@@ -126,10 +134,21 @@ describe("rollback target", () => {
       { version: 0, kind: "destroy", result: "succeeded", message: "down", config: cfg("v3", "blue") },
       { version: 0, kind: "update", result: "succeeded", message: "deploy v3 to blue", config: cfg("v3", "blue") },
     ]);
-    expect(chooseRollbackTarget(relived, { release: "v5", liveSlot: "green" })).toEqual({ version: 3, state: { release: "v1", liveSlot: "blue" } });
+    // The plain `up` recorded no delivery state: it is not a state to return to.
+    expect(() => chooseRollbackTarget(relived, live("v5", "green"))).toThrow(/no earlier successful state/);
   });
   it("refuses when there is nothing earlier", () => {
-    expect(() => chooseRollbackTarget(history.slice(5), { release: "v1", liveSlot: "blue" })).toThrow(/no earlier successful state/);
+    expect(() => chooseRollbackTarget(history.slice(5), live("v1", "blue"))).toThrow(/no earlier successful state/);
+  });
+  it("rolling back to the warm release is a switch, and the release rolled back from stays warm", () => {
+    const { next, warmSwitch } = rollbackState(live("v2", "green", "v1"), live("v1", "blue"));
+    expect(warmSwitch).toBe(true);
+    expect(next).toEqual(live("v1", "blue", "v2"));
+  });
+  it("rolling back to a release that is not warm goes to the idle slot, never over the live one", () => {
+    const { next, warmSwitch } = rollbackState(live("v3", "blue", "v2"), live("v1", "blue"));
+    expect(warmSwitch).toBe(false);
+    expect(next).toEqual(live("v1", "green", "v3"));
   });
 });
 

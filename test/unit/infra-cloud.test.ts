@@ -7,8 +7,8 @@ import { createRequire } from "node:module";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { FlyMachineConfig } from "../../components/fly/contract";
 import { dynamicTypeToken, flyResourceTypes } from "../../components/fly/contract";
-import { installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
-import { stackFileConfig, withValue } from "../support/stack-files";
+import { importProgram, installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
+import { deployedConfig, stackFileConfig, withValue } from "../support/stack-files";
 
 // Vitest's module wrappers cannot be serialized by Pulumi's closure serializer; under mocks the
 // provider text is irrelevant (real serialization runs in test/integration/fly-bluegreen.test.ts).
@@ -38,6 +38,8 @@ const invoke = (token: string, args: Record<string, unknown>): Record<string, un
 };
 
 const PREVIOUS = "registry.fly.io/flightdeck-production@sha256:" + "1".repeat(64);
+const STAGING_RELEASE = "registry.fly.io/flightdeck-staging@sha256:" + "a".repeat(64);
+const PRODUCTION_RELEASE = "registry.fly.io/flightdeck-production@sha256:" + "b".repeat(64);
 const machineType = dynamicTypeToken(flyResourceTypes.machine);
 
 interface Run {
@@ -54,8 +56,7 @@ async function runProgram(stack: string, raw: Record<string, unknown>): Promise<
   const registered = installMocks({ stack, config, invoke });
   routerOpts.length = 0;
   vi.resetModules();
-  const mod = (await import("../../infra/index")) as unknown as { default?: Record<string, unknown> } & Record<string, unknown>;
-  const outputs = (mod.default ?? mod) as Record<string, unknown>;
+  const outputs = await importProgram();
   await Promise.all(Object.values(outputs).map((o) => valueOf(o as pulumi.Input<unknown>)));
   await new Promise((r) => setTimeout(r, 50));
   return { registered, outputs };
@@ -70,7 +71,7 @@ describe("staging (committed stack file, first deploy)", () => {
   let run: Run;
   let routerDeps: unknown;
   beforeAll(async () => {
-    run = await runProgram("staging", stackFileConfig("staging"));
+    run = await runProgram("staging", deployedConfig("staging", STAGING_RELEASE));
     routerDeps = routerOpts.find((r) => r.name === "router")?.dependsOn;
   });
 
@@ -84,7 +85,7 @@ describe("staging (committed stack file, first deploy)", () => {
 
   it("the live slot is machinesPerSlot machines over the regions, running the release, started out of rotation", () => {
     expect(machines(run, "blue")).toEqual([
-      { name: "flightdeck-staging-blue-0", region: "ams", image: stackFileConfig("staging").release, cordoned: true },
+      { name: "flightdeck-staging-blue-0", region: "ams", image: STAGING_RELEASE, cordoned: true },
     ]);
   });
 
@@ -117,7 +118,7 @@ describe("staging (committed stack file, first deploy)", () => {
 
   it("outputs the same keys as local, plus environment", async () => {
     expect(Object.keys(run.outputs)).toEqual(
-      expect.arrayContaining(["environment", "url", "liveSlot", "release", "previousRelease", "slotUrls", "trafficSwitch", "gateOpenedAt"]),
+      expect.arrayContaining(["environment", "url", "liveSlot", "release", "previousRelease", "slotUrls", "trafficSwitch", "gateOpenedAt", "delivery"]),
     );
     expect(await valueOf(run.outputs.url as pulumi.Output<string>)).toBe("https://staging.flightdeck.dev");
     expect(await valueOf(run.outputs.trafficSwitch as pulumi.Output<unknown>)).toEqual({
@@ -131,11 +132,11 @@ describe("staging (committed stack file, first deploy)", () => {
 describe("production (committed stack file, previous release warm)", () => {
   let run: Run;
   beforeAll(async () => {
-    run = await runProgram("production", { ...stackFileConfig("production"), previousRelease: PREVIOUS });
+    run = await runProgram("production", deployedConfig("production", PRODUCTION_RELEASE, "blue", PREVIOUS));
   });
 
   it("each slot is 2 machines over ams and iad; the live slot runs the release, the other the previous release", () => {
-    const release = stackFileConfig("production").release;
+    const release = PRODUCTION_RELEASE;
     expect(machines(run, "blue").map((m) => `${m.name}@${m.region} ${m.image === release ? "release" : m.image}`)).toEqual([
       "flightdeck-production-blue-0@ams release",
       "flightdeck-production-blue-1@iad release",
@@ -167,12 +168,12 @@ describe("production (committed stack file, previous release warm)", () => {
 
 describe("refused before anything is declared", () => {
   it("a flag on in production but unknown to Pulumi.staging.yaml stops the program", async () => {
-    const raw = withValue(stackFileConfig("production"), "features.instant_refunds", true);
+    const raw = withValue(deployedConfig("production", PRODUCTION_RELEASE), "features.instant_refunds", true);
     await expect(runProgram("production", raw)).rejects.toThrow(/feature flags disagree with Pulumi\.staging\.yaml[\s\S]*instant_refunds/);
   });
 
   it("a release that is not pinned by digest names the stack file and key", async () => {
     const raw = withValue(stackFileConfig("staging"), "release", "registry.fly.io/flightdeck-staging:latest");
-    await expect(runProgram("staging", raw)).rejects.toThrow(/Pulumi\.staging\.yaml: flightdeck:release.*not pinned by digest/);
+    await expect(runProgram("staging", raw)).rejects.toThrow(/Pulumi\.staging\.yaml: the release of slot blue.*not pinned by digest/);
   });
 });

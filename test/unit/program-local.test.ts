@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { installMocks, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
+import { importProgram, installMocks, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
+import { deliveryOf } from "../support/stack-files";
 import { stubDynamicProviderSerialization } from "../support/stub-closures";
 
 // The whole program on a local stack, under mocks: set before the program is imported.
@@ -8,10 +9,9 @@ const registered: RegisteredResource[] = installMocks({
   stack: "local",
   config: {
     "flightdeck:environment": "local",
-    "flightdeck:release": "v2",
-    "flightdeck:liveSlot": "green",
-    "flightdeck:previousRelease": "v1",
     "flightdeck:features": JSON.stringify({ dark_mode: true }),
+    // What the driver passes for an update: v2 live on green, v1 warm on blue, both with the flag.
+    "flightdeck:delivery": JSON.stringify(deliveryOf("v2", "green", "v1", { dark_mode: true })),
   },
   outputsFor: (type, _name, inputs) =>
     type.endsWith("flightdeck:LocalProcess")
@@ -23,8 +23,8 @@ const registered: RegisteredResource[] = installMocks({
 
 let url: string;
 beforeAll(async () => {
-  const program = (await import("../../infra/index")) as unknown as { url: import("@pulumi/pulumi").Output<string> };
-  url = await valueOf(program.url);
+  const program = await importProgram();
+  url = await valueOf(program.url as import("@pulumi/pulumi").Output<string>);
 });
 
 const processes = () => registered.filter((r) => r.type.endsWith("flightdeck:LocalProcess"));

@@ -1,0 +1,96 @@
+import { z } from "zod";
+import { stableJson } from "../../components/fly/plan";
+import type { StackConfig } from "./schema";
+
+export const slotName = z.enum(["blue", "green"]).describe("Which blue/green slot takes live traffic.");
+export type SlotName = z.infer<typeof slotName>;
+
+/**
+ * What one slot runs: the release and every setting that shapes its processes or machines. A
+ * change to any of it is a new release of the slot, so it goes through the idle slot, the gate,
+ * the switch and the bake like a new image does; the live slot keeps what it was started with.
+ */
+export const slotSpecSchema = z
+  .object({
+    release: z.string().min(1).describe("The release the slot runs."),
+    features: z.record(z.boolean()).default({}).describe("The feature flags the slot was started with."),
+    local: z
+      .object({
+        appDir: z.string().min(1).describe("The app directory the slot's process runs."),
+        command: z.array(z.string()).min(1).describe("The command that started the slot's process."),
+      })
+      .strict()
+      .optional()
+      .describe("Local platform only: the app and the command that starts it."),
+  })
+  .strict()
+  .describe("What one slot runs.");
+export type SlotSpec = z.infer<typeof slotSpecSchema>;
+
+/**
+ * What is deployed where: the live slot and what each slot runs. It lives with the stack (its
+ * `delivery` output, and the config of each update the driver makes), never in a committed file.
+ */
+export const deliveryStateSchema = z
+  .object({
+    liveSlot: slotName,
+    slots: z
+      .object({ blue: slotSpecSchema.optional().describe("What the blue slot runs."), green: slotSpecSchema.optional().describe("What the green slot runs.") })
+      .strict()
+      .describe("What each slot runs; a slot that runs nothing is absent."),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if (!d.slots[d.liveSlot]) ctx.addIssue({ code: "custom", path: ["slots", d.liveSlot], message: `a spec for the live slot ${d.liveSlot}` });
+  });
+export type DeliveryState = z.infer<typeof deliveryStateSchema>;
+
+/** The config key the driver sets (in its own config file, never the committed one). */
+export const DELIVERY_KEY = "delivery";
+
+export function otherSlotOf(slot: SlotName): SlotName {
+  return slot === "blue" ? "green" : "blue";
+}
+
+export function liveSpec(d: DeliveryState): SlotSpec {
+  return d.slots[d.liveSlot]!;
+}
+
+export function warmSpec(d: DeliveryState): SlotSpec | undefined {
+  return d.slots[otherSlotOf(d.liveSlot)];
+}
+
+export function sameSpec(a: SlotSpec | undefined, b: SlotSpec | undefined): boolean {
+  return !!a && !!b && stableJson(a) === stableJson(b);
+}
+
+/** The slot spec a stack's committed config asks for, running `release`. */
+export function slotSpecFromConfig(config: StackConfig, release: string): SlotSpec {
+  const spec: SlotSpec = { release, features: config.features };
+  if (config.environment === "local") spec.local = { appDir: config.local.appDir, command: config.local.command };
+  return spec;
+}
+
+/** Reads a delivery state from raw JSON (a config value or a stack output); throws with the reason. */
+export function parseDeliveryState(value: unknown, where: string): DeliveryState {
+  const text = typeof value === "string" ? value : undefined;
+  let raw = value;
+  if (text !== undefined) {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new Error(`${where}: expected the delivery state as JSON, found ${text.slice(0, 60)}`);
+    }
+  }
+  const parsed = deliveryStateSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${where}: not a delivery state (${issue.path.join(".") || "value"}: ${issue.message})`);
+  }
+  return parsed.data;
+}
+
+/** The state a stack starts from when nothing is deployed yet: the config's release on blue. */
+export function initialDelivery(spec: SlotSpec): DeliveryState {
+  return { liveSlot: "blue", slots: { blue: spec } };
+}
