@@ -7,6 +7,20 @@ import type { StackConfig } from "./config/schema";
 export const DELIVERY_OUTPUT = "delivery";
 
 /**
+ * One output of this stack as its last update left it, through the engine's built-in
+ * `readStackOutputs` (what a StackReference reads, but as an invoke: nothing is added to the state,
+ * so a refresh or a drift check has nothing of it to report). Undefined for a stack never deployed.
+ */
+async function ownOutput(name: string): Promise<unknown> {
+  const stackName = `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`;
+  const result: unknown = await pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", { name: stackName });
+  if (result === null || typeof result !== "object") return undefined;
+  const outputs: unknown = Reflect.get(result, "outputs");
+  if (outputs === null || typeof outputs !== "object") return undefined;
+  return Reflect.get(outputs, name);
+}
+
+/**
  * What this update deploys, in order:
  * 1. `flightdeck:delivery` from the driver's own config file (deploy, revert, rollback);
  * 2. what the stack already runs, read from its own last outputs, so a plain `pulumi preview` or
@@ -15,15 +29,11 @@ export const DELIVERY_OUTPUT = "delivery";
  * 3. for a stack that never ran: the config's `release` on blue.
  */
 export async function resolveDelivery(config: StackConfig): Promise<DeliveryState> {
-  // Read on every update, the driver's included: a reference declared only sometimes would show
-  // up as a change in every other preview.
-  const own = new pulumi.StackReference("deployed", {
-    name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
-  });
+  // Read on every update, the driver's included: the invoke's default provider must be in the
+  // state of every update alike, or each plain preview would show it as a change.
+  const recorded = await ownOutput(DELIVERY_OUTPUT);
   if (config.delivery) return config.delivery;
-  const recorded = await own.getOutputDetails(DELIVERY_OUTPUT);
-  const value = recorded.value ?? recorded.secretValue;
-  if (value !== undefined) return parseDeliveryState(value, `stack ${pulumi.getStack()}: output ${DELIVERY_OUTPUT}`);
+  if (recorded !== undefined) return parseDeliveryState(recorded, `stack ${pulumi.getStack()}: output ${DELIVERY_OUTPUT}`);
   if (config.release === undefined) {
     throw new StackConfigError(stackFileName(pulumi.getStack()), [
       {

@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import * as fs from "node:fs";
 import { deploy } from "./deploy";
-import { detectDrift, formatDrift } from "./drift";
+import { driftOf } from "./drift-run";
+import { formatDrift } from "./drift";
 import { renderPreviewComment, scrub } from "./pr-comment";
 import { previewStack, secretConfigValues } from "./preview";
 import { rollback } from "./rollback";
@@ -66,7 +67,7 @@ program
       succeeded: `SUCCEEDED: ${r.release} is live on ${r.liveSlot}`,
       unchanged: `UNCHANGED: ${r.release} was already live on ${r.liveSlot}`,
       reverted: `REVERTED: ${r.reason}; traffic back on ${r.liveSlot}${r.trafficBackMs !== undefined ? ` ${seconds(r.trafficBackMs)} after the first failed probe` : ""}`,
-      failed: `FAILED: ${r.reason}; the last good state is back`,
+      failed: `FAILED: ${r.reason}${r.reason?.startsWith("refused before") ? "" : "; the last good state is back"}`,
     }[r.outcome];
     console.log(`\n${verdict} (${seconds(r.durationMs)})`);
     if (r.outcome === "reverted" || r.outcome === "failed") process.exitCode = 1;
@@ -127,6 +128,14 @@ program
     const results = [];
     const redact: string[] = [];
     for (const name of opts.stack) {
+      try {
+        readStackFile(projectDir, name);
+      } catch (err) {
+        // The same one message in the log and the comment; the other stacks still preview.
+        results.push({ stack: name, ok: false, error: (err as Error).message, summary: {}, changes: [], policyViolations: [], stdout: "" });
+        console.log(`FAILED ${name}: ${(err as Error).message}`);
+        continue;
+      }
       const stack = await openStack(name);
       redact.push(...(await secretConfigValues(stack)));
       const r = await previewStack(stack, { onOutput: engineOutput(opts.verbose) });
@@ -150,8 +159,9 @@ program
   .option("--no-pending", "only out-of-band changes (refresh), not pending program/config changes (preview)")
   .option("-v, --verbose", "show the engine's output")
   .action(async (opts: { stack: string; pending: boolean; verbose?: boolean }) => {
+    const file = readStackFile(projectDir, opts.stack);
     const stack = await openStack(opts.stack);
-    const report = await detectDrift(stack, { includePending: opts.pending, onOutput: engineOutput(opts.verbose) });
+    const report = await driftOf(stack, file, { includePending: opts.pending, onOutput: engineOutput(opts.verbose) });
     console.log(formatDrift(report));
     if (report.drifted.length > 0) process.exitCode = 1;
   });

@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { pidAlive } from "./pid";
+import { isAlive as pidAlive } from "../components/local/os-process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +47,11 @@ export interface AcquiredLock {
   release(): void;
   /** Records the holder's progress in the lock, so whoever finds it stale knows what to put back. */
   update(progress: Pick<LockHolder, "phase" | "restoreTo">): void;
+  /**
+   * Leaves the lock behind as a dead holder's (pid 0) instead of releasing it: the next command
+   * takes it over and puts back `restoreTo`, as after a crash. For a restore that could not finish.
+   */
+  leaveForRecovery(): void;
   /** Set when the lock was taken over from a process that died holding it (kill -9, crash). */
   staleHolder?: LockHolder;
 }
@@ -60,6 +65,7 @@ export function acquireDeployLock(lockDir: string, stack: string, command: strin
   fs.mkdirSync(lockDir, { recursive: true });
   const file = path.join(lockDir, `${stack}.lock`);
   const me: LockHolder = { pid: process.pid, host: os.hostname(), command, startedAt: new Date().toISOString() };
+  let parked = false;
   let staleHolder: LockHolder | undefined;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -67,12 +73,20 @@ export function acquireDeployLock(lockDir: string, stack: string, command: strin
       return {
         staleHolder,
         update: (progress) => {
+          Object.assign(me, progress);
           // Write beside and rename: a reader never sees a lock cut short.
           const tmp = `${file}.${process.pid}.tmp`;
-          fs.writeFileSync(tmp, JSON.stringify({ ...me, ...progress }));
+          fs.writeFileSync(tmp, JSON.stringify(me));
           fs.renameSync(tmp, file);
         },
+        leaveForRecovery: () => {
+          const tmp = `${file}.${process.pid}.tmp`;
+          fs.writeFileSync(tmp, JSON.stringify({ ...me, pid: 0, command: `${me.command} (its revert did not finish)` }));
+          fs.renameSync(tmp, file);
+          parked = true; // release() now leaves it for the next command
+        },
         release: () => {
+          if (parked) return;
           try {
             const cur = JSON.parse(fs.readFileSync(file, "utf8")) as LockHolder;
             if (cur.pid === me.pid && cur.host === me.host) fs.rmSync(file, { force: true });

@@ -5,7 +5,7 @@ import { slotSpecFromConfig } from "../infra/config/delivery";
 import { acquireDeployLock, lockDirFor, type AcquiredLock } from "./deploy-lock";
 import { describeDelivery, liveSpec, planDeploy, type DeliveryState } from "./plan";
 import { recoverStack } from "./recover";
-import { deployedState, upTo } from "./update";
+import { deployedState, PreviewRefusedError, upTo } from "./update";
 import { readStackFile, type StackFile } from "./stack-file";
 import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
@@ -100,9 +100,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
         () => `${release} live on ${plan.targetSlot}`,
       );
     } catch (err) {
+      if (err instanceof PreviewRefusedError) {
+        // Refused by its preview: the update never started, so there is nothing to put back.
+        return report("failed", { reason: `refused before anything changed: ${err.message}`, liveSlot: plan.lastGood?.liveSlot });
+      }
       const reason = `deploy failed before traffic moved: ${firstLine(err)}`;
-      await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });
-      return report("failed", { reason, liveSlot: plan.lastGood?.liveSlot });
+      const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });
+      return report("failed", { reason: notRestored ? `${reason}; ${notRestored}` : reason, liveSlot: plan.lastGood?.liveSlot });
     }
     const switchedAt = Date.now();
 
@@ -141,7 +145,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
       await log.run("traffic back", () => trafficSwitchFor(spec).pointAt(back), () => `live traffic on ${back} again`);
       trafficBackMs = Date.now() - verdict.firstFailureAt;
     }
-    await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });
+    const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });
+    if (notRestored) return report("failed", { reason: `${reason}; ${notRestored}`, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
     return report("reverted", { reason, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
   } finally {
     lock.release();
@@ -151,6 +156,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
 /**
  * State second: re-apply what ran before (a restore: the deploy window never blocks it). With
  * nothing before (a first deploy), nothing is destroyed: the failed slot never took traffic.
+ * Returns why the revert could not finish, or undefined when it did: a revert that fails (the warm
+ * slot cannot start again, say) leaves live traffic where the revert's first half put it, on the
+ * release that was live, and the next deploy or rollback finishes the job.
  */
 export async function revertTo(
   stack: Stack,
@@ -160,15 +168,22 @@ export async function revertTo(
   log: StepLog,
   lock: AcquiredLock,
   opts: { workDir: string; onEngineOutput?: (s: string) => void },
-): Promise<void> {
+): Promise<string | undefined> {
   if (!lastGood) {
     log.note("no revert", "nothing ran before this first deploy; the failed slot takes no traffic and nothing was destroyed");
     return;
   }
   lock.update({ phase: "revert", restoreTo: lastGood });
-  await log.run(
-    "revert",
-    () => upTo(stack, file, lastGood, `revert: ${reason}`, { ...opts, restore: { kind: "revert", reason } }),
-    () => `${describeDelivery(lastGood)} again`,
-  );
+  try {
+    await log.run(
+      "revert",
+      () => upTo(stack, file, lastGood, `revert: ${reason}`, { ...opts, restore: { kind: "revert", reason } }),
+      () => `${describeDelivery(lastGood)} again`,
+    );
+    return undefined;
+  } catch (err) {
+    // What runs is not what the state says: the next command must put lastGood back first.
+    lock.leaveForRecovery();
+    return `the revert could not finish (${firstLine(err)}); live traffic stays on ${liveSpec(lastGood).release} (${lastGood.liveSlot}); run deploy or rollback again once the cause is fixed`;
+  }
 }

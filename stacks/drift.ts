@@ -28,6 +28,20 @@ export interface DetectDriftOptions {
   /** Also preview the program against the state: pending changes count as drift. Default true. */
   includePending?: boolean;
   onOutput?: (s: string) => void;
+  /**
+   * The config file to run with: the committed file plus what the stack runs (the driver's own
+   * file), so the preview compares like with like, as every deploy runs. @default the committed file
+   */
+  configFile?: string;
+}
+
+/**
+ * A default provider's config update: the engine hands dynamic providers the whole stack config, so
+ * theirs changes with any config value (the driver's delivery state included) while no resource
+ * does. Not drift, and not a change worth a line in a PR comment.
+ */
+export function isProviderConfigUpdate(meta: { op: OpType; type: string }): boolean {
+  return meta.op === "update" && meta.type.startsWith("pulumi:providers:");
 }
 
 /** Property names from a step's diff metadata. */
@@ -45,7 +59,7 @@ export function driftFromRefreshEvents(events: readonly EngineEvent[]): DriftedR
   const out = new Map<string, DriftedResource>();
   for (const e of events) {
     const meta = e.resOutputsEvent?.metadata;
-    if (!meta || meta.op === "same" || meta.op === "refresh" || meta.op === "read") continue;
+    if (!meta || meta.op === "same" || meta.op === "refresh" || meta.op === "read" || isProviderConfigUpdate(meta)) continue;
     out.set(meta.urn, { urn: meta.urn, type: meta.type, op: meta.op, source: "refresh", properties: propertiesOf(meta) });
   }
   return [...out.values()];
@@ -56,7 +70,7 @@ export function pendingFromPreviewEvents(events: readonly EngineEvent[]): Drifte
   const out = new Map<string, DriftedResource>();
   for (const e of events) {
     const meta = e.resourcePreEvent?.metadata;
-    if (!meta || meta.op === "same" || meta.op === "read") continue;
+    if (!meta || meta.op === "same" || meta.op === "read" || isProviderConfigUpdate(meta)) continue;
     out.set(`${meta.op} ${meta.urn}`, { urn: meta.urn, type: meta.type, op: meta.op, source: "preview", properties: propertiesOf(meta) });
   }
   return [...out.values()];
@@ -66,11 +80,12 @@ export function pendingFromPreviewEvents(events: readonly EngineEvent[]): Drifte
 export async function detectDrift(stack: Stack, opts: DetectDriftOptions = {}): Promise<DriftReport> {
   const started = Date.now();
   const refreshEvents: EngineEvent[] = [];
-  await stack.refresh({ previewOnly: true, color: "never", onOutput: opts.onOutput, onEvent: (e) => refreshEvents.push(e) });
+  const cfg = opts.configFile ? { configFile: opts.configFile } : {};
+  await stack.refresh({ ...cfg, previewOnly: true, color: "never", onOutput: opts.onOutput, onEvent: (e) => refreshEvents.push(e) });
   const drifted = driftFromRefreshEvents(refreshEvents);
   if (opts.includePending ?? true) {
     const previewEvents: EngineEvent[] = [];
-    await stack.preview({ color: "never", diff: false, onOutput: opts.onOutput, onEvent: (e) => previewEvents.push(e) });
+    await stack.preview({ ...cfg, color: "never", diff: false, onOutput: opts.onOutput, onEvent: (e) => previewEvents.push(e) });
     drifted.push(...pendingFromPreviewEvents(previewEvents));
   }
   return { stack: stack.name, drifted, durationMs: Date.now() - started };

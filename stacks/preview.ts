@@ -4,6 +4,11 @@
  */
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import type { ResourceChange, StackPreviewResult } from "./pr-comment";
+import { slotSpecFromConfig } from "../infra/config/delivery";
+import { liveSpec, planDeploy } from "./plan";
+import { isProviderConfigUpdate } from "./drift";
+import { readStackFile, writeUpdateConfig, type StackFile } from "./stack-file";
+import { deployedState } from "./update";
 import { engineOptions, projectDir } from "./workspace";
 
 export interface PreviewStackOptions {
@@ -22,14 +27,21 @@ export function formatPolicyEvent(e: NonNullable<EngineEvent["policyEvent"]>): s
 export function previewCollector() {
   const changes = new Map<string, ResourceChange>();
   const violations: string[] = [];
+  const providerUpdates = new Set<string>();
   return {
     onEvent(e: EngineEvent): void {
       const meta = e.resourcePreEvent?.metadata;
-      if (meta && meta.op !== "same") changes.set(`${meta.op} ${meta.urn}`, { urn: meta.urn, type: meta.type, op: meta.op });
+      // A read (the program's reference to its own stack) changes nothing.
+      if (meta && isProviderConfigUpdate(meta)) providerUpdates.add(meta.urn);
+      if (meta && meta.op !== "same" && meta.op !== "read" && !isProviderConfigUpdate(meta)) changes.set(`${meta.op} ${meta.urn}`, { urn: meta.urn, type: meta.type, op: meta.op });
       if (e.policyEvent) violations.push(formatPolicyEvent(e.policyEvent));
     },
     get changes(): ResourceChange[] {
       return [...changes.values()];
+    },
+    /** Default providers whose config alone changed: left out of the changes and of the summary's updates. */
+    get providerConfigUpdates(): number {
+      return providerUpdates.size;
     },
     get policyViolations(): string[] {
       return [...new Set(violations)];
@@ -49,13 +61,37 @@ export async function previewStack(stack: Stack, opts: PreviewStackOptions = {})
     output += s;
     opts.onOutput?.(s);
   };
-  const engine = engineOptions(stack.name, opts.workDir ?? projectDir, onOutput);
+  const workDir = opts.workDir ?? projectDir;
+  const engine = engineOptions(stack.name, workDir, onOutput);
+  let file: StackFile;
   try {
-    const r = await stack.preview({ ...engine, diff: false, color: "never", message: "preview", onEvent: (e) => collector.onEvent(e) });
+    // Bad config: the same one message the driver gives, before the engine runs.
+    file = readStackFile(workDir, stack.name);
+  } catch (err) {
+    return { stack: stack.name, ok: false, error: (err as Error).message, summary: {}, changes: [], policyViolations: [], stdout: "" };
+  }
+  let cfg: { path: string; remove(): void } | undefined;
+  try {
+    // What merging will do: a changed slot spec (flags, command…) ships to the idle slot through
+    // the gate, exactly as `deploy` would plan it; otherwise the stack as it runs.
+    const current = await deployedState(stack);
+    const release = current ? liveSpec(current).release : file.config.release;
+    if (current && release !== undefined) {
+      const plan = planDeploy(current, slotSpecFromConfig(file.config, release));
+      cfg = writeUpdateConfig(workDir, file, stack.name, plan.next);
+    }
+    const r = await stack.preview({
+      ...engine,
+      ...(cfg ? { configFile: cfg.path } : {}),
+      diff: false,
+      color: "never",
+      message: "preview",
+      onEvent: (e) => collector.onEvent(e),
+    });
     return {
       stack: stack.name,
       ok: true,
-      summary: r.changeSummary,
+      summary: withoutProviderUpdates(r.changeSummary, collector.providerConfigUpdates),
       changes: collector.changes,
       policyViolations: collector.policyViolations,
       stdout: r.stdout || output,
@@ -70,7 +106,16 @@ export async function previewStack(stack: Stack, opts: PreviewStackOptions = {})
       policyViolations: collector.policyViolations,
       stdout: output,
     };
+  } finally {
+    cfg?.remove();
   }
+}
+
+function withoutProviderUpdates(summary: StackPreviewResult["summary"], n: number): StackPreviewResult["summary"] {
+  if (n === 0 || !summary.update) return summary;
+  const update = summary.update - n;
+  const { update: _dropped, ...rest } = summary;
+  return update > 0 ? { ...rest, update } : rest;
 }
 
 /** The useful part of an engine failure: its error lines, not the command line it ran. */

@@ -7,7 +7,7 @@ import type { StepLog } from "./steps";
 import { upTo } from "./update";
 import { PROJECT } from "./workspace";
 import * as fs from "node:fs";
-import { pidAlive } from "./pid";
+import { isAlive as pidAlive } from "../components/local/os-process";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";

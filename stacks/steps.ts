@@ -43,8 +43,28 @@ export function firstLine(err: unknown): string {
   const engineErrors = lines
     .map((l) => /error: (.*)$/.exec(l)?.[1]?.trim())
     .filter((l): l is string => !!l && !/^(update|preview|refresh|destroy) failed$/.test(l) && !l.startsWith("Command failed"));
+  // A mandatory policy refusal: "- [mandatory]  name  (resource)", its description, then its message.
+  const refusals = lines.flatMap((l, i) => {
+    const m = /^- \[mandatory\]\s+(\S+)/.exec(l);
+    return m ? [`policy ${m[1]}: ${lines[i + 2] ?? ""}`] : [];
+  });
   const specific = engineErrors.find((l) => /health gate|policy|violat/i.test(l)) ?? engineErrors[0];
-  return specific ?? lines[0] ?? text;
+  if (specific === undefined) {
+    if (refusals.length > 0) return [...new Set(refusals)].join("; ");
+    // Never the Automation API's wrapper ("code: -2", "stdout:"): the first line that says something.
+    return lines.map((l) => l.replace(/^(stdout|stderr):\s*/, "")).find((l) => l !== "" && !/^code: -?\d+$/.test(l)) ?? text;
+  }
+  // A config error lists its problems on the lines after it ("  - key: expected …, found …").
+  if (specific.endsWith(":")) {
+    const at = lines.findIndex((l) => l.endsWith(specific));
+    const problems: string[] = [];
+    for (const l of lines.slice(at + 1)) {
+      if (!l.startsWith("- ")) break;
+      problems.push(`  ${l}`);
+    }
+    if (problems.length > 0) return [specific, ...problems].join("\n");
+  }
+  return specific;
 }
 
 const marks: Record<StepRecord["status"], string> = { ok: "✓", failed: "✗", skipped: "-", note: "•" };

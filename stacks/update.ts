@@ -1,7 +1,13 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { deliveryFromOutputs, type DeliveryState } from "./plan";
 import { writeUpdateConfig, type StackFile } from "./stack-file";
+import { firstLine } from "./steps";
 import { engineOptions, type Restore } from "./workspace";
+
+/** The preview before an update failed (a mandatory policy, a program error): nothing was changed. */
+export class PreviewRefusedError extends Error {
+  override name = "PreviewRefusedError";
+}
 
 /** What the stack runs now, from its own outputs. Unreadable outputs are an error, never "nothing". */
 export async function deployedState(stack: Stack): Promise<DeliveryState | undefined> {
@@ -24,7 +30,13 @@ export async function upTo(
   try {
     const engine = { ...engineOptions(stack.name, opts.workDir, opts.onEngineOutput, opts.restore), configFile: cfg.path };
     if (opts.restore) await stack.refresh({ ...engine, message: `refresh before ${opts.restore.kind}` });
-    if (opts.preview) await stack.preview({ ...engine, message: `preview: ${message}` });
+    if (opts.preview) {
+      try {
+        await stack.preview({ ...engine, message: `preview: ${message}` });
+      } catch (err) {
+        throw new PreviewRefusedError(firstLine(err), { cause: err });
+      }
+    }
     const up = await stack.up({ ...engine, message });
     return up.outputs;
   } finally {

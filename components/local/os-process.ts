@@ -5,12 +5,17 @@ import * as path from "node:path";
 // Process plumbing shared by the local dynamic providers. Their methods are serialized by Pulumi
 // and run in the provider process, so everything here is plain functions over node builtins.
 
+/**
+ * Whether a process is running. A zombie (dead, not yet reaped: common in containers whose init does
+ * not reap) counts as dead, or a killed deploy would hold its lock forever; a process of another user
+ * (EPERM) is alive.
+ */
 export function isAlive(pid: number): boolean {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-  } catch {
-    return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
   // A zombie is not running.
   try {
@@ -18,6 +23,56 @@ export function isAlive(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/** Inodes of the sockets listening on a TCP port (any address), from /proc/net; undefined without /proc. */
+function listeningInodes(port: number): Set<string> | undefined {
+  const inodes = new Set<string>();
+  let readAny = false;
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text: string;
+    try {
+      text = fs.readFileSync(table, "utf8");
+    } catch {
+      continue;
+    }
+    readAny = true;
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode
+      if (f.length < 10 || f[3] !== "0A") continue;
+      if (parseInt(f[1]!.split(":")[1] ?? "", 16) === port) inodes.add(f[9]!);
+    }
+  }
+  return readAny ? inodes : undefined;
+}
+
+/**
+ * Whether the process group `pid` leads (a detached spawn: the process and its children) holds the
+ * socket listening on `port`. An answer on the port from any other server (a stale process, one that
+ * took the port first) is not this process being ready. True where /proc cannot tell.
+ */
+export function listensOn(pid: number, port: number): boolean {
+  const inodes = listeningInodes(port);
+  if (inodes === undefined) return true;
+  if (inodes.size === 0) return false;
+  for (const entry of fs.readdirSync("/proc")) {
+    const p = Number(entry);
+    if (!Number.isInteger(p)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8");
+      const pgrp = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+      if (p !== pid && pgrp !== pid) continue;
+      for (const fd of fs.readdirSync(`/proc/${p}/fd`)) {
+        const link = fs.readlinkSync(`/proc/${p}/fd/${fd}`);
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m && inodes.has(m[1]!)) return true;
+      }
+    } catch {
+      /* gone, or not ours to read */
+    }
+  }
+  return false;
 }
 
 /** Whether `pid` is a live process working in `cwd` (so a recycled pid is never mistaken for ours). */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { probeHttp, servesRelease, VERSION_PATH } from "../bluegreen/probe";
-import { isAlive, removePidFile, spawnDetached, stopProcess, tailOf } from "./os-process";
+import { isAlive, listensOn, removePidFile, spawnDetached, stopProcess, tailOf } from "./os-process";
 
 /** What a local process is: everything here is an input the engine diffs. */
 export interface LocalProcessInputs {
@@ -35,7 +35,7 @@ export interface LocalProcessOutputs extends LocalProcessInputs {
   url: string;
 }
 
-async function waitListening(base: string, readyPath: string, expectVersion: string | undefined, pid: number, timeoutMs: number): Promise<void> {
+async function waitListening(base: string, port: number, readyPath: string, expectVersion: string | undefined, pid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const url = expectVersion === undefined ? `${base}${readyPath}` : `${base}${VERSION_PATH}`;
   let last = "no answer yet";
@@ -44,9 +44,10 @@ async function waitListening(base: string, readyPath: string, expectVersion: str
     const probe = expectVersion === undefined ? await probeHttp(url, { expectedStatus: 0, timeoutMs: 1000 }) : await servesRelease(base, expectVersion, 1000);
     // Without an expected version any HTTP answer will do; with one, only that release.
     const ready = expectVersion === undefined ? probe.status !== undefined : probe.ok;
-    // The answer must come from this process: one that died (its port taken) is not started.
-    if (ready && isAlive(pid)) return;
-    last = probe.detail;
+    // The answer must come from this process: one whose port another server holds is not started.
+    const own = ready && listensOn(pid, port);
+    if (own && isAlive(pid)) return;
+    last = ready && !own ? `${probe.detail}, but from a server that is not process ${pid} (port ${port} taken?)` : probe.detail;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url} did not answer${expectVersion ? ` with release ${expectVersion}` : " HTTP"} within ${timeoutMs} ms (last: ${last})`);
@@ -56,7 +57,7 @@ async function start(inputs: LocalProcessInputs): Promise<LocalProcessOutputs> {
   const pid = await spawnDetached({ ...inputs, env: { ...inputs.env, PORT: String(inputs.port) } });
   const url = `http://127.0.0.1:${inputs.port}`;
   try {
-    await waitListening(url, inputs.readyPath, inputs.expectVersion, pid, inputs.readyTimeoutMs);
+    await waitListening(url, inputs.port, inputs.readyPath, inputs.expectVersion, pid, inputs.readyTimeoutMs);
   } catch (err) {
     await stopProcess(pid);
     removePidFile(inputs.pidFile, pid);

@@ -60,9 +60,9 @@ describe("blue/green on the local platform", () => {
     // with seconds of margin either side for a slow machine.
     const r = await deploy({ stack: STACK, release: "v4-fails-after-5000ms" });
     expect(r.outcome).toBe("reverted");
-    expect(r.steps.map((s) => s.name)).toEqual(expect.arrayContaining(["traffic back", "revert up"]));
+    expect(r.steps.map((s) => s.name)).toEqual(expect.arrayContaining(["traffic back", "revert"]));
     const trafficBack = r.steps.findIndex((s) => s.name === "traffic back");
-    const revertUp = r.steps.findIndex((s) => s.name === "revert up");
+    const revertUp = r.steps.findIndex((s) => s.name === "revert");
     expect(trafficBack).toBeLessThan(revertUp);
     expect(r.trafficBackMs).toBeLessThan(3000);
     expect(await versionAt(env.url)).toBe("v2");
@@ -72,7 +72,7 @@ describe("blue/green on the local platform", () => {
 
   it("rollback restores the previous release from history", async () => {
     const r = await rollback({ stack: STACK });
-    expect(r.to).toMatchObject({ release: "v1", liveSlot: "blue" });
+    expect(r.to).toMatchObject({ liveSlot: "blue", slots: { blue: { release: "v1" }, green: { release: "v2" } } });
     expect(await versionAt(env.url)).toBe("v1");
   });
 

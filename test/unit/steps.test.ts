@@ -8,6 +8,17 @@ describe("step output", () => {
     );
     expect(firstLine(err)).toBe("health gate closed for release v4: 2 failed probes");
   });
+  it("names a mandatory policy's refusal with its message, never the wrapper's 'code: -2'", () => {
+    const err = new Error(
+      "code: -2\n stdout: Policies:\n    ❌ flightdeck@v0.1.0\n        - [mandatory]  deploy-window  (pulumi:pulumi:Stack: s)\n          Checks whether…\n          Deploys are allowed only inside the deploy window.\n\nDiagnostics:\n    error: preview failed\n",
+    );
+    expect(firstLine(err)).toBe("policy deploy-window: Deploys are allowed only inside the deploy window.");
+    expect(firstLine(new Error("code: -2\n stdout: \n stderr: something broke"))).toBe("something broke");
+  });
+  it("keeps a config error's list of problems", () => {
+    const err = new Error("code: 255\n stdout: error: Pulumi.s.yaml: invalid stack config (nothing was changed):\n  - flightdeck:x: expected a, found b\n");
+    expect(firstLine(err)).toBe("Pulumi.s.yaml: invalid stack config (nothing was changed):\n  - flightdeck:x: expected a, found b");
+  });
   it("falls back to the first line of a plain error", () => {
     expect(firstLine(new Error("boom\nmore"))).toBe("boom");
   });

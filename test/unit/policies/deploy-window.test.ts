@@ -28,6 +28,13 @@ describe("isInsideWindow", () => {
 
 describe("deploy-window", () => {
   it("passes inside the window", () => expect(checkDeployWindow(wedNoonLA, {})).toEqual([]));
+  it("never blocks a restore (revert, rollback) outside the window, and records it as advisory", () => {
+    const findings = checkDeployWindow(satNoonLA, { restore: { kind: "rollback", reason: "rollback to version 3" } });
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ level: "advisory", message: expect.stringMatching(/Restore \(rollback\) outside the deploy window .* allowed.*rollback to version 3/) });
+  });
+  it("a restore inside the window is not even mentioned", () => expect(checkDeployWindow(wedNoonLA, { restore: { kind: "revert" } })).toEqual([]));
+  it("a forward deploy outside the window is still refused", () => expect(checkDeployWindow(satNoonLA, {})[0]?.level).toBeUndefined());
   it("production deploys only inside its deploy window", () => {
     const f = checkDeployWindow(satNoonLA, {});
     expect(f).toHaveLength(1);
