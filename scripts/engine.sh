@@ -138,22 +138,36 @@ ensure_engine() {
   ENGINE_BIN="$dir/bin"
 }
 
+# Installs a Debian package as root when it is missing, or stops with what to install.
+#   apt_install <package> <what it is for> <how to install it elsewhere>
+apt_install() {
+  local pkg="$1" why="$2" elsewhere="$3"
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    say "installing $pkg ($why) from Debian's packages…"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg") >&2 \
+      || die "apt-get install $pkg failed; $elsewhere and re-run"
+  else
+    die "$pkg is not installed: $why. $elsewhere and re-run"
+  fi
+}
+
 # The local platform's router is HAProxy from Debian's packages.
 ensure_haproxy() {
-  command -v haproxy >/dev/null && return 0
-  [[ -x /usr/sbin/haproxy ]] && return 0
-  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    say "installing HAProxy (the local stack's router) from Debian's packages…"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy) >&2 \
-      || die "apt-get install haproxy failed; install HAProxy 2.x and re-run"
-  else
-    die "HAProxy is not installed: it is the local stack's router. Install it (Debian/Ubuntu: sudo apt-get install haproxy; macOS: brew install haproxy) and re-run"
-  fi
+  command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] && return 0
+  apt_install haproxy "the local stack's router" "Install HAProxy 2.x (Debian/Ubuntu: sudo apt-get install haproxy; macOS: brew install haproxy)"
+}
+
+# The shared-backend tests run Pulumi's Postgres backend against a real PostgreSQL from Debian's
+# packages (stable and signed, the way HAProxy arrives too); only the test command needs it.
+ensure_postgres() {
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && return 0
+  apt_install postgresql "the shared-backend tests' database" "Install the PostgreSQL 13+ server binaries (Debian/Ubuntu: sudo apt-get install postgresql)"
 }
 
 ensure_node_modules
 ensure_engine
 ensure_haproxy
+if [[ "${1:-}" == "vitest" ]]; then ensure_postgres; fi
 
 export PATH="$ENGINE_BIN:$PATH:/usr/sbin"
 export PULUMI_SKIP_UPDATE_CHECK=true

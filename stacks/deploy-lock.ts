@@ -1,8 +1,6 @@
-import * as fs from "node:fs";
-import { isAlive as pidAlive } from "../components/local/os-process";
 import * as os from "node:os";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { isAlive as pidAlive } from "../components/local/os-process";
+import type { BackendStore } from "./backend-store";
 import type { DeliveryState } from "./plan";
 
 /** Who holds a stack's deploy lock, and how far its command got. */
@@ -11,6 +9,8 @@ export interface LockHolder {
   host: string;
   command: string;
   startedAt: string;
+  /** Renewed every HEARTBEAT_MS while the holder runs: a holder on another host is known dead by its silence. */
+  heartbeatAt?: string;
   /**
    * The step the holder is in. From "up" on, what serves traffic may be changing: a holder that
    * dies there leaves the stack for the next command to put back (`restoreTo`).
@@ -20,94 +20,108 @@ export interface LockHolder {
   restoreTo?: DeliveryState;
 }
 
-/**
- * Where deploy locks live: beside the state, so every checkout and runner that shares the backend
- * sees them. A file backend keeps them in its own directory; for other backends the lock falls back
- * to this checkout (the engine's own lease still refuses a second concurrent update there).
- */
-export function lockDirFor(workDir: string, backendUrl = process.env.PULUMI_BACKEND_URL): string {
-  if (backendUrl?.startsWith("file://")) return path.join(fileURLToPath(backendUrl), ".pulumi", "flightdeck-locks");
-  return path.join(workDir, ".pulumi", "deploy-locks");
-}
-
 export class DeployLockedError extends Error {
   override name = "DeployLockedError";
   constructor(
     readonly stackName: string,
     readonly holder: LockHolder,
+    where: string,
   ) {
     super(
-      `stack ${stackName} is being deployed by pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt}); ` +
+      `stack ${stackName} is being deployed by pid ${holder.pid} on ${holder.host} (${holder.command}, since ${holder.startedAt}; lock in ${where}); ` +
         `wait for it to finish — a second deploy would interleave with it`,
     );
   }
 }
 
 export interface AcquiredLock {
-  release(): void;
+  release(): Promise<void>;
   /** Records the holder's progress in the lock, so whoever finds it stale knows what to put back. */
-  update(progress: Pick<LockHolder, "phase" | "restoreTo">): void;
+  update(progress: Pick<LockHolder, "phase" | "restoreTo">): Promise<void>;
   /**
    * Leaves the lock behind as a dead holder's (pid 0) instead of releasing it: the next command
    * takes it over and puts back `restoreTo`, as after a crash. For a restore that could not finish.
    */
-  leaveForRecovery(): void;
-  /** Set when the lock was taken over from a process that died holding it (kill -9, crash). */
+  leaveForRecovery(): Promise<void>;
+  /** Set when the lock was taken over from a holder that died holding it (kill -9, a lost runner). */
   staleHolder?: LockHolder;
 }
 
+export const HEARTBEAT_MS = 10_000;
+/** A holder silent this long is dead, wherever it ran. */
+export const SILENT_AFTER_MS = 6 * HEARTBEAT_MS;
+
+export function lockKey(stack: string): string {
+  return `.pulumi/flightdeck-locks/${stack}.lock`;
+}
+
+/** Whether a holder is gone: its pid is dead on this host, or it stopped renewing its heartbeat. */
+export function holderIsDead(holder: LockHolder, now = Date.now(), host = os.hostname()): boolean {
+  if (holder.pid === 0) return true;
+  if (holder.host === host && !pidAlive(holder.pid)) return true;
+  const beat = Date.parse(holder.heartbeatAt ?? holder.startedAt);
+  return Number.isFinite(beat) && now - beat > SILENT_AFTER_MS;
+}
 
 /**
- * A per-stack lock file, created with O_EXCL so two deploys can never both hold it. A holder on
- * this host whose pid is gone is stale and is taken over (and reported as such).
+ * A per-stack lock in the store beside the state, created atomically so two deploys can never both
+ * hold it, from this checkout or any other that shares the backend. A dead holder's lock is taken
+ * over (and reported as such, with how far it got).
  */
-export function acquireDeployLock(lockDir: string, stack: string, command: string): AcquiredLock {
-  fs.mkdirSync(lockDir, { recursive: true });
-  const file = path.join(lockDir, `${stack}.lock`);
+export async function acquireDeployLock(store: BackendStore, stack: string, command: string): Promise<AcquiredLock> {
+  const key = lockKey(stack);
   const me: LockHolder = { pid: process.pid, host: os.hostname(), command, startedAt: new Date().toISOString() };
-  let parked = false;
   let staleHolder: LockHolder | undefined;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, JSON.stringify(me), { flag: "wx" });
-      return {
-        staleHolder,
-        update: (progress) => {
-          Object.assign(me, progress);
-          // Write beside and rename: a reader never sees a lock cut short.
-          const tmp = `${file}.${process.pid}.tmp`;
-          fs.writeFileSync(tmp, JSON.stringify(me));
-          fs.renameSync(tmp, file);
-        },
-        leaveForRecovery: () => {
-          const tmp = `${file}.${process.pid}.tmp`;
-          fs.writeFileSync(tmp, JSON.stringify({ ...me, pid: 0, command: `${me.command} (its revert did not finish)` }));
-          fs.renameSync(tmp, file);
-          parked = true; // release() now leaves it for the next command
-        },
-        release: () => {
-          if (parked) return;
-          try {
-            const cur = JSON.parse(fs.readFileSync(file, "utf8")) as LockHolder;
-            if (cur.pid === me.pid && cur.host === me.host) fs.rmSync(file, { force: true });
-          } catch {
-            /* already gone */
-          }
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    me.heartbeatAt = new Date().toISOString();
+    if (await store.create(key, JSON.stringify(me))) return held(store, key, me, staleHolder);
+    const text = await store.get(key);
     let holder: LockHolder;
     try {
-      holder = JSON.parse(fs.readFileSync(file, "utf8")) as LockHolder;
+      holder = JSON.parse(text ?? "") as LockHolder;
     } catch {
-      // A lock file cut short by a crash between create and write: nobody holds it.
+      // A lock cut short by a crash between create and write: nobody holds it.
       holder = { pid: 0, host: os.hostname(), command: "unknown", startedAt: "unknown" };
     }
-    if (holder.host !== os.hostname() || pidAlive(holder.pid)) throw new DeployLockedError(stack, holder);
+    if (!holderIsDead(holder)) throw new DeployLockedError(stack, holder, store.where);
+    // Take over only the lock we judged dead: if it changed meanwhile, someone else took it.
+    if ((await store.get(key)) !== text) continue;
     staleHolder = holder;
-    fs.rmSync(file, { force: true });
+    await store.delete(key);
   }
-  throw new Error(`could not take the deploy lock ${file}`);
+  throw new Error(`could not take the deploy lock ${key} in ${store.where}`);
+}
+
+function held(store: BackendStore, key: string, me: LockHolder, staleHolder: LockHolder | undefined): AcquiredLock {
+  let parked = false;
+  let writing: Promise<void> = Promise.resolve();
+  const write = (holder: LockHolder) => (writing = writing.then(() => store.put(key, JSON.stringify(holder))));
+  const beat = setInterval(() => {
+    me.heartbeatAt = new Date().toISOString();
+    void write(me).catch(() => undefined);
+  }, HEARTBEAT_MS);
+  beat.unref();
+  return {
+    staleHolder,
+    update: async (progress) => {
+      Object.assign(me, progress);
+      await write(me);
+    },
+    leaveForRecovery: async () => {
+      clearInterval(beat);
+      parked = true; // release() now leaves it for the next command
+      await write({ ...me, pid: 0, command: `${me.command} (its revert did not finish)` });
+    },
+    release: async () => {
+      clearInterval(beat);
+      await writing.catch(() => undefined);
+      if (parked) return;
+      try {
+        const cur = JSON.parse((await store.get(key)) ?? "{}") as Partial<LockHolder>;
+        if (cur.pid === me.pid && cur.host === me.host) await store.delete(key);
+      } catch {
+        /* already gone */
+      }
+    },
+  };
 }

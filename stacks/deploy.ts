@@ -2,7 +2,8 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { servesRelease } from "../components/bluegreen/probe";
 import { slotSpecFromConfig } from "../infra/config/delivery";
-import { acquireDeployLock, lockDirFor, type AcquiredLock } from "./deploy-lock";
+import { backendStore } from "./backend-store";
+import { acquireDeployLock, type AcquiredLock } from "./deploy-lock";
 import { describeDelivery, liveSpec, planDeploy, type DeliveryState } from "./plan";
 import { recoverStack } from "./recover";
 import { deployedState, PreviewRefusedError, upTo } from "./update";
@@ -69,12 +70,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     ...extra,
   });
 
-  const lock = await log.run("lock", async () => acquireDeployLock(lockDirFor(workDir), opts.stack, `deploy ${release}`), (l) =>
+  const store = backendStore(workDir);
+  const lock = await log.run("lock", () => acquireDeployLock(store, opts.stack, `deploy ${release}`), (l) =>
     l.staleHolder ? `taken over from pid ${l.staleHolder.pid} (${l.staleHolder.command}, in ${l.staleHolder.phase ?? "prepare"}), which died holding it` : "acquired",
   );
   try {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
-    await recoverStack(stack, file, lock.staleHolder, log, { workDir, onEngineOutput: opts.onEngineOutput });
+    await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
     const current = await log.run("read state", () => deployedState(stack), (d) => `live now: ${describeDelivery(d)}`);
     release = opts.release ?? (current ? liveSpec(current).release : file.config.release ?? "");
     if (release === "") throw new UsageError(`stack ${opts.stack} runs nothing yet: give the release to deploy (--release)`);
@@ -91,7 +93,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     );
     if (plan.noop) return report("unchanged", { liveSlot: plan.targetSlot });
 
-    lock.update({ phase: "up", restoreTo: plan.lastGood });
+    await lock.update({ phase: "up", restoreTo: plan.lastGood });
     let outputs: Record<string, { value: unknown }>;
     try {
       outputs = await log.run(
@@ -110,7 +112,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     }
     const switchedAt = Date.now();
 
-    lock.update({ phase: "bake", restoreTo: plan.lastGood });
+    await lock.update({ phase: "bake", restoreTo: plan.lastGood });
     const liveUrlNow = String(outputs.url?.value ?? "");
     const cfg = file.config;
     const verdict = await log.run(
@@ -141,7 +143,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     const spec = switchSpecOf(outputs);
     if (spec) {
       const back = plan.lastGood.liveSlot;
-      lock.update({ phase: "revert", restoreTo: plan.lastGood });
+      await lock.update({ phase: "revert", restoreTo: plan.lastGood });
       await log.run("traffic back", () => trafficSwitchFor(spec).pointAt(back), () => `live traffic on ${back} again`);
       trafficBackMs = Date.now() - verdict.firstFailureAt;
     }
@@ -149,7 +151,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     if (notRestored) return report("failed", { reason: `${reason}; ${notRestored}`, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
     return report("reverted", { reason, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
   } finally {
-    lock.release();
+    await lock.release();
+    await store.close();
   }
 }
 
@@ -173,7 +176,7 @@ export async function revertTo(
     log.note("no revert", "nothing ran before this first deploy; the failed slot takes no traffic and nothing was destroyed");
     return;
   }
-  lock.update({ phase: "revert", restoreTo: lastGood });
+  await lock.update({ phase: "revert", restoreTo: lastGood });
   try {
     await log.run(
       "revert",
@@ -183,7 +186,7 @@ export async function revertTo(
     return undefined;
   } catch (err) {
     // What runs is not what the state says: the next command must put lastGood back first.
-    lock.leaveForRecovery();
+    await lock.leaveForRecovery();
     return `the revert could not finish (${firstLine(err)}); live traffic stays on ${liveSpec(lastGood).release} (${lastGood.liveSlot}); run deploy or rollback again once the cause is fixed`;
   }
 }

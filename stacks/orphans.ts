@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { isAlive } from "../components/local/os-process";
 import { DRIVER_PID_ENV } from "./workspace";
 
 /**
@@ -24,8 +25,11 @@ export function orphansOf(driverPid: number): number[] {
   return found;
 }
 
-/** Stops a dead driver's engine processes (SIGKILL: they must not write anything more). */
-export function killOrphans(driverPid: number): number[] {
+/**
+ * Stops a dead driver's engine processes (SIGKILL: they must not write anything more) and waits
+ * until they are gone, so the engine locks they held are seen as stale right after.
+ */
+export async function killOrphans(driverPid: number, waitMs = 5000): Promise<number[]> {
   const pids = orphansOf(driverPid);
   for (const pid of pids) {
     try {
@@ -34,5 +38,7 @@ export function killOrphans(driverPid: number): number[] {
       /* already gone */
     }
   }
+  const deadline = Date.now() + waitMs;
+  while (pids.some((p) => isAlive(p)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   return pids;
 }

@@ -1,4 +1,5 @@
 import type { Stack } from "@pulumi/pulumi/automation";
+import type { BackendStore } from "./backend-store";
 import type { LockHolder } from "./deploy-lock";
 import { killOrphans } from "./orphans";
 import { describeDelivery } from "./plan";
@@ -6,11 +7,8 @@ import type { StackFile } from "./stack-file";
 import type { StepLog } from "./steps";
 import { upTo } from "./update";
 import { PROJECT } from "./workspace";
-import * as fs from "node:fs";
-import { isAlive as pidAlive } from "../components/local/os-process";
 import * as os from "node:os";
-import * as path from "node:path";
-import { fileURLToPath } from "node:url";
+import { isAlive as pidAlive } from "../components/local/os-process";
 
 interface PulumiLock {
   pid: number;
@@ -18,27 +16,24 @@ interface PulumiLock {
   timestamp: string;
 }
 
-
 /**
- * Locks the file backend keeps for a stack (`.pulumi/locks/<org>/<project>/<stack>/*.json`) whose
- * process died on this host. Only file backends are inspected; others manage their own leases.
+ * Locks a diy backend keeps for a stack (`.pulumi/locks/<org>/<project>/<stack>/*.json`, files on
+ * the file backend, rows on Postgres) whose process died on this host. Other backends manage their
+ * own leases.
  */
-export function staleEngineLocks(backendUrl: string | undefined, project: string, stack: string): string[] {
-  if (!backendUrl?.startsWith("file://")) return [];
-  const dir = path.join(fileURLToPath(backendUrl), ".pulumi", "locks", "organization", project, stack);
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .filter((f) => {
-      try {
-        const lock = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as PulumiLock;
-        return lock.hostname === os.hostname() && !pidAlive(lock.pid);
-      } catch {
-        return false;
-      }
-    })
-    .map((f) => path.join(dir, f));
+export async function staleEngineLocks(store: BackendStore, project: string, stack: string): Promise<string[]> {
+  if (!store.besideState) return [];
+  const stale: string[] = [];
+  for (const key of await store.list(`.pulumi/locks/organization/${project}/${stack}/`)) {
+    if (!key.endsWith(".json")) continue;
+    try {
+      const lock = JSON.parse((await store.get(key)) ?? "") as PulumiLock;
+      if (lock.hostname === os.hostname() && !pidAlive(lock.pid)) stale.push(key);
+    } catch {
+      /* not a lock we can read: leave it to the engine */
+    }
+  }
+  return stale;
 }
 
 export interface Recovery {
@@ -51,12 +46,16 @@ export interface Recovery {
  * engine locks of dead processes and the pending operations in its state. Resources those
  * operations touched are reconciled by the refresh and up that follow.
  */
-export async function recoverInterruptedUpdate(stack: Stack, project: string, interrupted: boolean): Promise<Recovery> {
-  const locks = staleEngineLocks(process.env.PULUMI_BACKEND_URL, project, stack.name);
+export async function recoverInterruptedUpdate(stack: Stack, store: BackendStore, project: string, interrupted: boolean): Promise<Recovery> {
+  const locks = await staleEngineLocks(store, project, stack.name);
   // Pending operations are left only by an update that was cut short: one whose driver died
   // holding the deploy lock, or whose engine died holding its own lock. Otherwise skip the export.
   if (!interrupted && locks.length === 0) return { clearedLocks: 0, clearedPendingOperations: [] };
-  if (locks.length > 0) await stack.cancel();
+  if (locks.length > 0) {
+    await stack.cancel();
+    // `cancel` clears the lock on the file backend; make sure on any diy store.
+    for (const key of locks) await store.delete(key);
+  }
   const state = await stack.exportStack();
   const deployment = state.deployment as { pending_operations?: { type: string; resource: { urn: string } }[] } | undefined;
   const pending = deployment?.pending_operations ?? [];
@@ -82,14 +81,15 @@ export async function recoverStack(
   stack: Stack,
   file: StackFile,
   stale: LockHolder | undefined,
+  store: BackendStore,
   log: StepLog,
   opts: { workDir: string; onEngineOutput?: (s: string) => void },
 ): Promise<void> {
   if (stale) {
-    const killed = killOrphans(stale.pid);
+    const killed = await killOrphans(stale.pid);
     if (killed.length > 0) log.note("stop orphans", `stopped ${killed.length} engine process(es) of dead pid ${stale.pid}: ${killed.join(", ")}`);
   }
-  await log.run("recover", () => recoverInterruptedUpdate(stack, PROJECT, !!stale), (r) =>
+  await log.run("recover", () => recoverInterruptedUpdate(stack, store, PROJECT, !!stale), (r) =>
     r.clearedLocks + r.clearedPendingOperations.length === 0
       ? "nothing interrupted"
       : `cleared ${r.clearedLocks} stale engine lock(s) and ${r.clearedPendingOperations.length} pending operation(s)` +

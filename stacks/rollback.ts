@@ -2,7 +2,8 @@ import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { servesRelease } from "../components/bluegreen/probe";
 import { otherSlotOf, sameSpec } from "../infra/config/delivery";
-import { acquireDeployLock, lockDirFor } from "./deploy-lock";
+import { backendStore } from "./backend-store";
+import { acquireDeployLock } from "./deploy-lock";
 import { deliveryFromConfig, describeDelivery, liveSpec, type DeliveryState } from "./plan";
 import { numberHistory } from "./status";
 import { recoverStack } from "./recover";
@@ -107,19 +108,20 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   const workDir = opts.workDir ?? projectDir;
   const file = readStackFile(workDir, opts.stack);
   const log = new StepLog(opts.onStep);
-  const lock = await log.run("lock", async () => acquireDeployLock(lockDirFor(workDir), opts.stack, "rollback"), (l) =>
+  const store = backendStore(workDir);
+  const lock = await log.run("lock", () => acquireDeployLock(store, opts.stack, "rollback"), (l) =>
     l.staleHolder ? `taken over from pid ${l.staleHolder.pid} (${l.staleHolder.command}), which died holding it` : "acquired",
   );
   try {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
-    await recoverStack(stack, file, lock.staleHolder, log, { workDir, onEngineOutput: opts.onEngineOutput });
+    await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
     const history = await stack.history(HISTORY_PAGE, 1);
     const current = await deployedState(stack);
     const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to), (t) =>
       `version ${t.version}: ${describeDelivery(t.state)}`,
     );
     const { next, warmSwitch } = rollbackState(current, target.state);
-    lock.update({ phase: "rollback", restoreTo: next });
+    await lock.update({ phase: "rollback", restoreTo: next });
 
     let trafficMovedMs: number | undefined;
     let movedFrom: DeliveryState["liveSlot"] | undefined;
@@ -159,6 +161,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
     }
     return { stack: opts.stack, from: current, to: next, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
   } finally {
-    lock.release();
+    await lock.release();
+    await store.close();
   }
 }

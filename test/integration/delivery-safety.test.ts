@@ -14,7 +14,7 @@ import { readStackFile } from "../../stacks/stack-file";
 import { rollback } from "../../stacks/rollback";
 import { status } from "../../stacks/status";
 import { projectDir } from "../../stacks/workspace";
-import { get, localTestStack, versionAt, watchLive } from "../support/local-stack";
+import { FAST_DELIVERY, get, localTestStack, versionAt, watchLive } from "../support/local-stack";
 
 const STACK = "test-safe";
 const BASE = 18400;
@@ -22,12 +22,7 @@ const stackFile = path.join(projectDir, `Pulumi.${STACK}.yaml`);
 const policyFile = path.join(projectDir, "policies", "config", `${STACK}.json`);
 let env: Awaited<ReturnType<typeof localTestStack>>;
 
-const fast = {
-  healthGate: { intervalMs: 200, healthyThreshold: 2, unhealthyThreshold: 2, timeoutMs: 1000, deadlineMs: 15000 },
-  bakeSeconds: 3,
-  bakeProbeIntervalMs: 250,
-  bakeUnhealthyThreshold: 2,
-};
+const fast = FAST_DELIVERY;
 
 /** Edits the test stack's file: `edit` gets and returns the `config` map. */
 function editStackFile(edit: (config: Record<string, unknown>) => void): void {
@@ -48,7 +43,7 @@ async function git(...args: string[]): Promise<string> {
 }
 
 async function cli(...args: string[]) {
-  return execa("npx", ["tsx", path.join(projectDir, "stacks/cli.ts"), ...args], { cwd: projectDir, reject: false, all: true });
+  return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], { cwd: projectDir, reject: false, all: true });
 }
 
 /** Everything a refused command must leave as it was: state, history, files, what users get. */

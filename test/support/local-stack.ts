@@ -3,6 +3,14 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { openStack, projectDir } from "../../stacks/workspace";
 
+/** Gate and bake settings that keep a test deploy to seconds (config keys without the namespace). */
+export const FAST_DELIVERY = {
+  healthGate: { intervalMs: 200, healthyThreshold: 2, unhealthyThreshold: 2, timeoutMs: 1000, deadlineMs: 15000 },
+  bakeSeconds: 3,
+  bakeProbeIntervalMs: 250,
+  bakeUnhealthyThreshold: 2,
+};
+
 /** Writes Pulumi.<name>.yaml for a local-environment test stack on its own ports, and opens it. */
 export async function localTestStack(name: string, basePort: number, extra: Record<string, unknown> = {}) {
   const file = path.join(projectDir, `Pulumi.${name}.yaml`);

@@ -4,7 +4,6 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { liveFromWeights, renderHaproxyConfig, switchCommands } from "../../components/local/haproxy-config";
-import { acquireDeployLock, DeployLockedError } from "../../stacks/deploy-lock";
 
 describe("HAProxy router plan", () => {
   const spec = { proxyPort: 18000, adminPort: 18003, socketPath: "/tmp/a.sock", servers: { blue: 18001, green: 18002 }, live: "green" as const };
@@ -30,31 +29,5 @@ describe("HAProxy router plan", () => {
     fs.writeFileSync(file, renderHaproxyConfig({ ...spec, socketPath: path.join(dir, "admin.sock") }));
     const r = spawnSync(fs.existsSync("/usr/sbin/haproxy") ? "/usr/sbin/haproxy" : "haproxy", ["-c", "-f", file], { encoding: "utf8" });
     expect(r.status, r.stdout + r.stderr).toBe(0);
-  });
-});
-
-describe("deploy lock", () => {
-  const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), "fd-lock-"));
-  it("a second deploy of the same stack is refused, naming the holder", () => {
-    const d = dir();
-    const first = acquireDeployLock(d, "s", "deploy v1");
-    expect(() => acquireDeployLock(d, "s", "deploy v2")).toThrow(DeployLockedError);
-    expect(() => acquireDeployLock(d, "s", "deploy v2")).toThrow(new RegExp(`pid ${process.pid} .*deploy v1`));
-    first.release();
-    acquireDeployLock(d, "s", "deploy v2").release();
-  });
-  it("another stack's deploy is not blocked", () => {
-    const d = dir();
-    const a = acquireDeployLock(d, "a", "deploy");
-    acquireDeployLock(d, "b", "deploy").release();
-    a.release();
-  });
-  it("a lock whose holder died is taken over and reported", () => {
-    const d = dir();
-    const dead = spawnSync("true").pid!; // exited and reaped: its pid names no process
-    fs.writeFileSync(path.join(d, "s.lock"), JSON.stringify({ pid: dead, host: os.hostname(), command: "deploy v0", startedAt: "then" }));
-    const lock = acquireDeployLock(d, "s", "deploy v1");
-    expect(lock.staleHolder).toMatchObject({ pid: dead, command: "deploy v0" });
-    lock.release();
   });
 });

@@ -5,7 +5,6 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { listensOn } from "../../components/local/os-process";
-import { lockDirFor } from "../../stacks/deploy-lock";
 import { readStackFile, writeUpdateConfig } from "../../stacks/stack-file";
 import { deliveryOf } from "../support/stack-files";
 
@@ -48,15 +47,6 @@ describe("the committed stack file, as the driver reads and extends it", () => {
 
   it("a missing file names itself", () => {
     expect(() => readStackFile(dir, "nope")).toThrow(/Pulumi\.nope\.yaml: invalid stack config[\s\S]*no such file/);
-  });
-});
-
-describe("where the deploy lock lives", () => {
-  it("beside a file backend's state, so every checkout sharing it sees the lock", () => {
-    expect(lockDirFor("/work/checkout", "file:///shared/state")).toBe("/shared/state/.pulumi/flightdeck-locks");
-  });
-  it("in the checkout for other backends (their engine lease still refuses concurrent updates)", () => {
-    expect(lockDirFor("/work/checkout", "s3://bucket")).toBe("/work/checkout/.pulumi/deploy-locks");
   });
 });
 
