@@ -79,6 +79,9 @@ export function postgresStore(url: string): BackendStore {
   const rowKey = (key: string) => `${prefix}${key}`;
   const wrap = (data: string) => JSON.stringify({ data: Buffer.from(data, "utf8").toString("base64") });
   const client = new pg.Client({ connectionString: u.toString() });
+  // A connection the server drops (restart, failover) fails the next query with its reason; it must
+  // not also crash the process from an unheard 'error' event.
+  client.on("error", () => undefined);
   let ready: Promise<void> | undefined;
   // The same table the engine creates (backend/diy/postgres/schema.sql), in case we are first.
   const open = () =>

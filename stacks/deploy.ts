@@ -71,9 +71,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
   });
 
   const store = backendStore(workDir);
-  const lock = await log.run("lock", () => acquireDeployLock(store, opts.stack, `deploy ${release}`), (l) =>
-    l.staleHolder ? `taken over from pid ${l.staleHolder.pid} (${l.staleHolder.command}, in ${l.staleHolder.phase ?? "prepare"}), which died holding it` : "acquired",
-  );
+  const lock = await log
+    .run("lock", () => acquireDeployLock(store, opts.stack, `deploy ${release}`), (l) =>
+      l.staleHolder ? `taken over from pid ${l.staleHolder.pid} (${l.staleHolder.command}, in ${l.staleHolder.phase ?? "prepare"}), which died holding it` : "acquired",
+    )
+    .catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    });
   try {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
     await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });

@@ -109,9 +109,14 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   const file = readStackFile(workDir, opts.stack);
   const log = new StepLog(opts.onStep);
   const store = backendStore(workDir);
-  const lock = await log.run("lock", () => acquireDeployLock(store, opts.stack, "rollback"), (l) =>
-    l.staleHolder ? `taken over from pid ${l.staleHolder.pid} (${l.staleHolder.command}), which died holding it` : "acquired",
-  );
+  const lock = await log
+    .run("lock", () => acquireDeployLock(store, opts.stack, "rollback"), (l) =>
+      l.staleHolder ? `taken over from pid ${l.staleHolder.pid} (${l.staleHolder.command}), which died holding it` : "acquired",
+    )
+    .catch(async (err: unknown) => {
+      await store.close();
+      throw err;
+    });
   try {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
     await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
