@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, StackConfigError, stackFileName } from "./config/parse";
 import { initialDelivery, parseDeliveryState, slotSpecFromConfig, type DeliveryState } from "./config/delivery";
+import { appSecretValues } from "./config/load";
 import type { StackConfig } from "./config/schema";
 
 /** The stack output the driver, status and a plain `pulumi up` read the delivery state from. */
@@ -43,5 +44,6 @@ export async function resolveDelivery(config: StackConfig): Promise<DeliveryStat
       },
     ]);
   }
-  return initialDelivery(slotSpecFromConfig(config, config.release));
+  // A first plain `up` starts the slot with the app secrets there are now: its spec says which.
+  return initialDelivery(slotSpecFromConfig(config, config.release, appSecretValues()));
 }

@@ -1,4 +1,6 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import { CONFIG_NAMESPACE } from "./config/parse";
 import { BlueGreen } from "../components/bluegreen/bluegreen";
 import { featureEnv } from "../components/fly/plan";
 import { localPlatform, type LocalSlotSettings } from "../components/local/platform";
@@ -14,7 +16,7 @@ export interface LocalContext {
 
 function settingsOf(spec: SlotSpec, config: LocalConfig, projectDir: string): LocalSlotSettings {
   const local = spec.local ?? { appDir: config.local.appDir, command: config.local.command };
-  return { appDir: path.resolve(projectDir, local.appDir), command: local.command, env: featureEnv(spec.features) };
+  return { appDir: path.resolve(projectDir, local.appDir), command: local.command, env: featureEnv(spec.features), secretsDigest: spec.secrets?.digest ?? "" };
 }
 
 /** The local environment: blue/green slots as local processes behind HAProxy. */
@@ -24,8 +26,12 @@ export function localEnvironment(config: LocalConfig, delivery: DeliveryState, c
     const spec = delivery.slots[slot];
     if (spec) slots[slot] = settingsOf(spec, config, ctx.projectDir);
   }
+  // App secrets reach the slots' processes as environment, encrypted in the state. A slot takes new
+  // values only when it is (re)deployed with their digest (deploy ships a rotation blue/green).
+  const secrets = new pulumi.Config(CONFIG_NAMESPACE).getSecretObject<Record<string, string>>("appSecrets");
   const platform = localPlatform({
     slots,
+    ...(secrets ? { secrets } : {}),
     ports: {
       proxy: config.local.proxyPort,
       admin: config.local.adminPort,

@@ -1,12 +1,11 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { servesRelease } from "../components/bluegreen/probe";
-import { slotSpecFromConfig } from "../infra/config/delivery";
 import { backendStore } from "./backend-store";
 import { acquireDeployLock, type AcquiredLock } from "./deploy-lock";
 import { describeDelivery, liveSpec, planDeploy, type DeliveryState } from "./plan";
 import { recoverStack } from "./recover";
-import { deployedState, PreviewRefusedError, upTo } from "./update";
+import { deployedState, desiredSpec, PreviewRefusedError, upTo } from "./update";
 import { readStackFile, type StackFile } from "./stack-file";
 import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
@@ -85,7 +84,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     const current = await log.run("read state", () => deployedState(stack), (d) => `live now: ${describeDelivery(d)}`);
     release = opts.release ?? (current ? liveSpec(current).release : file.config.release ?? "");
     if (release === "") throw new UsageError(`stack ${opts.stack} runs nothing yet: give the release to deploy (--release)`);
-    const desired = slotSpecFromConfig(file.config, release);
+    const desired = await desiredSpec(stack, file, release, current);
     const outputs0 = current ? await stack.outputs() : {};
     const liveUrl = String(outputs0.url?.value ?? "");
     const liveAnswers = current && liveUrl ? (await servesRelease(liveUrl, liveSpec(current).release)).ok : true;

@@ -4,11 +4,10 @@
  */
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import type { ResourceChange, StackPreviewResult } from "./pr-comment";
-import { slotSpecFromConfig } from "../infra/config/delivery";
 import { liveSpec, planDeploy } from "./plan";
 import { isProviderConfigUpdate } from "./drift";
 import { readStackFile, writeUpdateConfig, type StackFile } from "./stack-file";
-import { deployedState } from "./update";
+import { deployedState, desiredSpec } from "./update";
 import { engineOptions, projectDir } from "./workspace";
 
 export interface PreviewStackOptions {
@@ -77,7 +76,7 @@ export async function previewStack(stack: Stack, opts: PreviewStackOptions = {})
     const current = await deployedState(stack);
     const release = current ? liveSpec(current).release : file.config.release;
     if (current && release !== undefined) {
-      const plan = planDeploy(current, slotSpecFromConfig(file.config, release));
+      const plan = planDeploy(current, await desiredSpec(stack, file, release, current));
       cfg = writeUpdateConfig(workDir, file, stack.name, plan.next);
     }
     const r = await stack.preview({

@@ -12,6 +12,8 @@ export interface StackFile {
   /** The file as written (comments, encryption salt and secure values kept). */
   text: string;
   config: StackConfig;
+  /** Whether it sets `flightdeck:appSecrets` (then the driver decrypts them to digest them). */
+  hasAppSecrets: boolean;
 }
 
 function decodeScalar(value: string): unknown {
@@ -80,7 +82,7 @@ export function readStackFile(workDir: string, stack: string): StackFile {
     // As the engine hands them to the program: scalars as strings, which the program decodes as JSON.
     raw[key] = v !== null && typeof v === "object" ? v : decodeScalar(String(v));
   }
-  return { path: file, text, config: parseStackConfig(stack, raw) };
+  return { path: file, text, config: parseStackConfig(stack, raw), hasAppSecrets: `${CONFIG_NAMESPACE}:appSecrets` in entries };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Stack } from "@pulumi/pulumi/automation";
-import { deliveryFromOutputs, type DeliveryState } from "./plan";
+import { slotSpecFromConfig } from "../infra/config/delivery";
+import { deliveryFromOutputs, liveSpec, type DeliveryState, type SlotSpec } from "./plan";
 import { writeUpdateConfig, type StackFile } from "./stack-file";
 import { firstLine } from "./steps";
 import { engineOptions, type Restore } from "./workspace";
@@ -44,3 +45,22 @@ export async function upTo(
   }
 }
 
+
+/**
+ * The stack's app secrets, decrypted, to digest them into the slot spec; they stay in memory, never
+ * printed or written. Empty when the committed file sets none (no CLI call then).
+ */
+export async function appSecretsOf(stack: Stack, file: StackFile): Promise<Record<string, string>> {
+  if (!file.hasAppSecrets) return {};
+  const value = (await stack.getAllConfig())["flightdeck:appSecrets"]?.value;
+  if (value === undefined) return {};
+  const parsed: unknown = JSON.parse(value);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return {};
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+}
+
+/** The slot spec the committed config asks for, with the live slot's salt for the secrets' digest. */
+export async function desiredSpec(stack: Stack, file: StackFile, release: string, current: DeliveryState | undefined): Promise<SlotSpec> {
+  const secrets = await appSecretsOf(stack, file);
+  return slotSpecFromConfig(file.config, release, secrets, current ? liveSpec(current).secrets?.salt : undefined);
+}

@@ -12,6 +12,10 @@ export interface LocalAppArgs {
   readonly port: pulumi.Input<number>;
   /** Extra environment (feature flags, test switches). */
   readonly env?: pulumi.Input<Record<string, string>>;
+  /** App secrets as environment (a Pulumi secret); taken up only when `secretsDigest` changes. */
+  readonly secretEnv?: pulumi.Input<Record<string, string>>;
+  /** Which secrets the slot runs with (the slot spec's digest). @default "" */
+  readonly secretsDigest?: string;
   /** Directory for logs. */
   readonly logDir: pulumi.Input<string>;
   /** Directory for pid files. */
@@ -35,6 +39,8 @@ export class LocalApp extends pulumi.ComponentResource {
         cwd: args.appDir,
         command: args.command ?? ["node", "server.js"],
         env: pulumi.all([args.release, args.env ?? {}]).apply(([release, env]) => ({ ...env, APP_VERSION: release })),
+        secretEnv: pulumi.secret(args.secretEnv ?? {}),
+        secretsDigest: args.secretsDigest ?? "",
         port: args.port,
         readyPath: args.readyPath ?? "/healthz",
         // The sample app reports its release on /version: started means this release answers.

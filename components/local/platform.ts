@@ -1,3 +1,4 @@
+import type * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import type { BlueGreenPlatform, SlotDeployment } from "../bluegreen/platform";
 import type { SlotName } from "../bluegreen/slots";
@@ -11,6 +12,8 @@ export interface LocalSlotSettings {
   command: string[];
   /** Environment of the slot's process (feature flags). */
   env: Record<string, string>;
+  /** Which app secrets the slot runs with (its spec's digest); "" for none. */
+  secretsDigest: string;
 }
 
 export interface LocalPlatformArgs {
@@ -20,6 +23,8 @@ export interface LocalPlatformArgs {
    */
   slots: Partial<Record<SlotName, LocalSlotSettings>>;
   ports: { proxy: number; admin: number } & Record<SlotName, number>;
+  /** App secrets every slot receives as environment (a Pulumi secret). @default none */
+  secrets?: pulumi.Output<Record<string, string>>;
   /** Where processes keep logs, pid files and HAProxy's files. */
   stateDir: string;
   /** @default "haproxy" */
@@ -40,6 +45,8 @@ export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
           command: settings.command,
           port: args.ports[slot],
           env: settings.env,
+          secretEnv: args.secrets ?? {},
+          secretsDigest: settings.secretsDigest,
           logDir: path.join(args.stateDir, "logs"),
           runDir: path.join(args.stateDir, "run"),
         },

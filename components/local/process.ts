@@ -10,6 +10,13 @@ export interface LocalProcessInputs {
   command: string[];
   /** Extra environment (PATH and HOME are inherited). */
   env: Record<string, string>;
+  /**
+   * Secret environment (app secrets), a Pulumi secret so the state holds it encrypted. A change of
+   * its values alone never restarts the process: `secretsDigest` says when the slot takes new ones.
+   */
+  secretEnv?: Record<string, string>;
+  /** Which secrets the process runs with (the slot spec's digest): a change replaces the process. */
+  secretsDigest?: string;
   /** Loopback port the process listens on (passed as PORT). */
   port: number;
   /** Path that answers HTTP (any status) once the process is listening. Health is the gate's job. */
@@ -54,7 +61,7 @@ async function waitListening(base: string, port: number, readyPath: string, expe
 }
 
 async function start(inputs: LocalProcessInputs): Promise<LocalProcessOutputs> {
-  const pid = await spawnDetached({ ...inputs, env: { ...inputs.env, PORT: String(inputs.port) } });
+  const pid = await spawnDetached({ ...inputs, env: { ...inputs.env, ...(inputs.secretEnv ?? {}), PORT: String(inputs.port) } });
   const url = `http://127.0.0.1:${inputs.port}`;
   try {
     await waitListening(url, inputs.port, inputs.readyPath, inputs.expectVersion, pid, inputs.readyTimeoutMs);
@@ -82,6 +89,8 @@ export const localProcessProvider: pulumi.dynamic.ResourceProvider<LocalProcessI
   },
   async diff(_id, olds, news) {
     const replaces = replaceKeys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    // Absent and empty are the same (states written before secrets reached local slots).
+    if ((olds.secretsDigest ?? "") !== (news.secretsDigest ?? "")) replaces.push("secretsDigest");
     const changes = replaces.length > 0 || olds.readyTimeoutMs !== news.readyTimeoutMs;
     // Same port: the old process must go before the new one can listen.
     return { changes, replaces, deleteBeforeReplace: olds.port === news.port };

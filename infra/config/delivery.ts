@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto";
 import { z } from "zod";
 import { stableJson } from "../../components/fly/plan";
 import type { StackConfig } from "./schema";
@@ -22,6 +23,14 @@ export const slotSpecSchema = z
       .strict()
       .optional()
       .describe("Local platform only: the app and the command that starts it."),
+    secrets: z
+      .object({
+        salt: z.string().min(1).describe("Random salt of the digest."),
+        digest: z.string().min(1).describe("Salted HMAC-SHA256 of the app secrets' names and values: notices a change, reveals no value."),
+      })
+      .strict()
+      .optional()
+      .describe("Which app secrets the slot was started with (a digest, never the values)."),
   })
   .strict()
   .describe("What one slot runs.");
@@ -64,10 +73,29 @@ export function sameSpec(a: SlotSpec | undefined, b: SlotSpec | undefined): bool
   return !!a && !!b && stableJson(a) === stableJson(b);
 }
 
-/** The slot spec a stack's committed config asks for, running `release`. */
-export function slotSpecFromConfig(config: StackConfig, release: string): SlotSpec {
+/**
+ * A salted HMAC-SHA256 over the app secrets (names and values, sorted): the slot spec records which
+ * secrets a slot started with, so rotating one is a change that goes through the idle slot, while
+ * the spec (a stack output, recorded config) never holds a value.
+ */
+export function secretsDigest(salt: string, secrets: Record<string, string>): string {
+  const h = crypto.createHmac("sha256", salt);
+  for (const name of Object.keys(secrets).sort()) h.update(name).update("\0").update(secrets[name]!).update("\0");
+  return h.digest("hex");
+}
+
+/**
+ * The slot spec a stack's committed config asks for, running `release`. `secrets` are the app
+ * secrets' decrypted values (the driver has them); `salt` is reused from the live slot's spec when
+ * there is one, so the same secrets give the same digest.
+ */
+export function slotSpecFromConfig(config: StackConfig, release: string, secrets?: Record<string, string>, salt?: string): SlotSpec {
   const spec: SlotSpec = { release, features: config.features };
   if (config.environment === "local") spec.local = { appDir: config.local.appDir, command: config.local.command };
+  if (secrets && Object.keys(secrets).length > 0) {
+    const s = salt ?? crypto.randomBytes(16).toString("hex");
+    spec.secrets = { salt: s, digest: secretsDigest(s, secrets) };
+  }
   return spec;
 }
 

@@ -54,3 +54,15 @@ export function loadStackConfig(): StackConfig {
   }
   return parseStackConfig(pulumi.getStack(), raw);
 }
+
+/**
+ * The app secrets' decrypted values, only to digest them into a slot spec (never exported, logged
+ * or passed on as plain values; resources get them through Config.getSecretObject).
+ */
+export function appSecretValues(): Record<string, string> {
+  const raw = pulumi.runtime.allConfig()[`${CONFIG_NAMESPACE}:appSecrets`];
+  if (raw === undefined) return {};
+  const parsed = decode(raw);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return {};
+  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+}

@@ -117,6 +117,30 @@ describe("delivery state lives with the stack, and failures never take the site 
     expect((await deploy({ stack: STACK })).outcome).toBe("unchanged");
   });
 
+  it("a rotated app secret is not applied in place by a plain up; deploy ships it through the idle slot", async () => {
+    const environOf = async (slot: "blue" | "green") => {
+      const pid = (await slotPids())[`slot-${slot}-process`];
+      return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    };
+    await env.stack.setConfig("flightdeck:appSecrets", { value: JSON.stringify({ API_KEY: "first" }), secret: true });
+    expect((await deploy({ stack: STACK })).outcome).toBe("succeeded");
+    const first = (await status(STACK)).liveSlot as "blue" | "green";
+    expect(await environOf(first)).toContain("API_KEY=first");
+
+    await env.stack.setConfig("flightdeck:appSecrets", { value: JSON.stringify({ API_KEY: "second" }), secret: true });
+    const pids = await slotPids();
+    await env.stack.up({ message: "plain up after a rotation" });
+    expect(await slotPids()).toEqual(pids);
+
+    const r = await deploy({ stack: STACK });
+    expect(r.outcome).toBe("succeeded");
+    const second = (await status(STACK)).liveSlot as "blue" | "green";
+    expect(second).not.toBe(first);
+    expect(await environOf(second)).toContain("API_KEY=second");
+    expect(await environOf(first)).toContain("API_KEY=first");
+    expect((await deploy({ stack: STACK })).outcome).toBe("unchanged");
+  });
+
   it("a broken local.command reaches only the idle slot: the live one keeps serving, and a retry is not 'unchanged'", async () => {
     editStackFile((c) => (c["flightdeck:local"] = { ...(c["flightdeck:local"] as object), command: ["node", "no-such-server.js"] }));
     const watch = watchLive(env.url);

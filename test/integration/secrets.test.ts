@@ -104,6 +104,15 @@ describe("secrets never leave the engine in plain text", () => {
     expect(JSON.stringify(result.outputs)).not.toContain(SECRET);
   });
 
+  it("the local app receives it: the live slot's process has it in its environment", async () => {
+    const state = await env.stack.exportStack();
+    const resources = (state.deployment as { resources: { type: string; urn: string; outputs?: { pid?: number } }[] }).resources;
+    const live = resources.find((r) => r.type.endsWith("flightdeck:LocalProcess") && r.urn.includes("slot-blue"));
+    expect(live?.outputs?.pid).toBeGreaterThan(0);
+    const environ = fs.readFileSync(`/proc/${live!.outputs!.pid!}/environ`, "utf8").split("\0");
+    expect(environ).toContain(`API_KEY=${SECRET}`);
+  });
+
   it("state and history files on disk: the value is there only as ciphertext", () => {
     const files = stackFiles(backendDir());
     // The checkpoint and at least one history entry of this stack were written by up.

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { emptyTally, recordProbe } from "../../components/bluegreen/gate-logic";
+import { secretsDigest, slotSpecFromConfig } from "../../infra/config/delivery";
 import { deliveryFromConfig, deliveryFromOutputs, liveSpec, planDeploy, type DeliveryState, type SlotSpec } from "../../stacks/plan";
 import { chooseRollbackTarget, rollbackState } from "../../stacks/rollback";
 import { deliveryMetrics, numberHistory, type DeploymentRecord } from "../../stacks/status";
@@ -157,5 +158,23 @@ describe("delivery metrics", () => {
   it("counts deploys, reverts and rollbacks, and the change failure rate", () => {
     const m = deliveryMetrics([rec("deploy v1 to blue"), rec("deploy v2 to green", "succeeded", 20_000), rec("revert: v2 failed"), rec("rollback to version 1 (v1)"), rec("deploy v3 to green", "succeeded", 30_000)]);
     expect(m).toEqual({ deploys: 3, succeeded: 2, reverted: 1, rollbacks: 1, changeFailureRate: 1 / 3, medianDeployMs: 20_000 });
+  });
+});
+
+describe("app secrets in the slot spec", () => {
+  const config = { environment: "local", features: {}, local: { appDir: "examples/app", command: ["node", "server.js"] } } as unknown as Parameters<typeof slotSpecFromConfig>[0];
+  it("records a salted digest, never a value; the same secrets with the same salt are the same spec", () => {
+    const a = slotSpecFromConfig(config, "v1", { API_KEY: "hunter2" });
+    expect(JSON.stringify(a)).not.toContain("hunter2");
+    expect(a.secrets?.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect(slotSpecFromConfig(config, "v1", { API_KEY: "hunter2" }, a.secrets!.salt)).toEqual(a);
+  });
+  it("a rotated secret is a new spec: it ships through the idle slot", () => {
+    const live = slotSpecFromConfig(config, "v1", { API_KEY: "old" });
+    const current: DeliveryState = { liveSlot: "blue", slots: { blue: live } };
+    const plan = planDeploy(current, slotSpecFromConfig(config, "v1", { API_KEY: "new" }, live.secrets!.salt));
+    expect(plan.noop).toBe(false);
+    expect(plan.targetSlot).toBe("green");
+    expect(secretsDigest("s", { A: "1", B: "2" })).toBe(secretsDigest("s", { B: "2", A: "1" }));
   });
 });
