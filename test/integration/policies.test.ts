@@ -72,7 +72,7 @@ describe("policy pack on the real engine", () => {
     const r = await preview({ machines: "1" }, policyConfig("open"));
     expect(r.ok).toBe(false);
     expect(r.output).toMatch(/\[mandatory\]\s+fly-machine-redundancy/);
-    expect(r.output).toMatch(/The stack runs 1 live Fly machine\(s\); at least 2 are required/);
+    expect(r.output).toMatch(/Slot blue runs 1 Fly machine\(s\); at least 2 are required/);
     expect(await resourcesInState()).toBe(0);
   });
 

@@ -86,9 +86,8 @@ describe("ruleset (production config, github.protection: ruleset)", () => {
   });
   it("default branch requires the configured status checks", () => {
     expect((rules().requiredStatusChecks as Record<string, unknown>).requiredChecks).toEqual([
-      { context: "ci" },
+      { context: "tests" },
       { context: "preview" },
-      { context: "policy" },
     ]);
   });
   it("default branch must be up to date before merging", () => {
@@ -141,7 +140,7 @@ describe("branch protection (production config, github.protection: branch-protec
     expect(bp()).toMatchObject({ repositoryId: "flightdeck-app", pattern: "main" });
   });
   it("default branch requires the configured status checks on an up-to-date branch", () => {
-    expect(bp().requiredStatusChecks).toEqual([{ strict: true, contexts: ["ci", "preview", "policy"] }]);
+    expect(bp().requiredStatusChecks).toEqual([{ strict: true, contexts: ["tests", "preview"] }]);
   });
   it("default branch requires approving reviews and dismisses stale ones", () => {
     expect(bp().requiredPullRequestReviews).toEqual([{ requiredApprovingReviewCount: 1, dismissStaleReviews: true }]);

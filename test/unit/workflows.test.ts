@@ -7,7 +7,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import * as os from "node:os";
 import YAML from "yaml";
+import { stackFileConfig } from "../support/stack-files";
 
 interface Step {
   name?: string;
@@ -236,5 +239,46 @@ describe("drift.yml", () => {
     const job = w().jobs.drift;
     expect(job.environment).toBeUndefined();
     expect(group(job)?.group).not.toMatch(/deploy/);
+  });
+});
+
+describe("required status checks and provider plugins", () => {
+  // A check's context is the job's name as GitHub reports it; checks run on pull requests.
+  const prCheckNames = () =>
+    Object.values(workflows)
+      .filter((w) => w.on && "pull_request" in w.on)
+      .flatMap((w) => Object.entries(w.jobs).map(([id, job]) => job.name ?? id));
+
+  it.each(["staging", "production"])("every check %s's default branch requires is a job the pull-request workflows report", (stack) => {
+    const required = ((stackFileConfig(stack).github as { requiredChecks?: string[] }).requiredChecks ?? []);
+    expect(required.length).toBeGreaterThan(0);
+    for (const check of required) expect(prCheckNames(), `${stack}: required check "${check}"`).toContain(check);
+  });
+
+  it("every job that runs the engine on a cloud stack installs the provider plugins first", () => {
+    for (const { f, id, job } of allJobs()) {
+      const steps = job.steps.map((s) => s.run ?? "");
+      const engine = steps.findIndex((r) => /npm run (deploy|rollback|flightdeck|drift|preview)\b/.test(r));
+      if (engine < 0) continue;
+      const plugins = steps.findIndex((r) => r.trim() === "scripts/install-plugins.sh");
+      expect(plugins, `${f} ${id}: scripts/install-plugins.sh`).toBeGreaterThanOrEqual(0);
+      expect(plugins, `${f} ${id}: plugins before the engine runs`).toBeLessThan(engine);
+    }
+  });
+
+  it("scripts/install-plugins.sh installs each @pulumi provider package.json depends on, at its locked version", () => {
+    const root = path.resolve(__dirname, "../..");
+    const fake = fs.mkdtempSync(path.join(os.tmpdir(), "fd-fake-pulumi-"));
+    const calls = path.join(fake, "calls");
+    fs.writeFileSync(path.join(fake, "pulumi"), `#!/bin/sh\necho "$@" >> ${calls}\n`, { mode: 0o755 });
+    execFileSync(path.join(root, "scripts/install-plugins.sh"), { env: { ...process.env, PATH: `${fake}:${process.env.PATH}` }, stdio: "pipe" });
+    const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const expected = Object.keys(pkg.dependencies)
+      .filter((d) => d.startsWith("@pulumi/") && !["@pulumi/pulumi", "@pulumi/policy"].includes(d))
+      .map((d) => `plugin install resource ${d.slice("@pulumi/".length)} ${lock.packages[`node_modules/${d}`]!.version}`);
+    expect(expected).toEqual(expect.arrayContaining(["plugin install resource github 6.15.0"]));
+    expect(fs.readFileSync(calls, "utf8").trim().split("\n").sort()).toEqual(expected.sort());
+    fs.rmSync(fake, { recursive: true, force: true });
   });
 });

@@ -51,6 +51,7 @@ for (let i = 0; i < machines; i++) {
       image,
       guest: { cpu_kind: "shared", cpus, memory_mb: 256 },
       services: [{ protocol: "tcp", internal_port: 8080, ports: [{ port: 443, handlers: ["tls", "http"] }], checks }],
+      metadata: { flightdeck_slot: "blue", flightdeck_release: image },
     },
     updateDeadlineMs: 60_000,
     cordoned: false,
