@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { BlueGreen } from "../components/bluegreen/bluegreen";
-import { FlyAppCore } from "../components/fly/fly-app";
+import { FlyAppCore, type FlyConfig } from "../components/fly/fly-app";
 import { assertPinnedImage, featureEnv } from "../components/fly/plan";
 import { flyPlatform } from "../components/fly/platform";
 import { declareTwoApps, flyTwoAppPlatform, twoAppName } from "../components/fly/two-app-platform";
@@ -60,10 +60,15 @@ export function cloudEnvironment(config: CloudConfig, deployed: DeliveryState, c
     const spec = deployed.slots[slot];
     if (spec) assertPinnedImage(spec.release, `${file}: the release of slot ${slot}`);
   }
+  // Each slot runs what it was started with (flags, machine size): a config change reaches the
+  // idle slot through deploy, never the live one in place.
   const slotEnv: Partial<Record<SlotName, Record<string, string>>> = {};
+  const slotFly: Partial<Record<SlotName, FlyConfig>> = {};
   for (const slot of ["blue", "green"] as const) {
     const spec = deployed.slots[slot];
-    if (spec) slotEnv[slot] = featureEnv(spec.features);
+    if (!spec) continue;
+    slotEnv[slot] = featureEnv(spec.features);
+    slotFly[slot] = spec.fly ? { ...config.fly, size: spec.fly.size } : config.fly;
   }
   const run = { release: liveSpec(deployed).release, liveSlot: deployed.liveSlot, previousRelease: warmSpec(deployed)?.release };
 
@@ -74,7 +79,7 @@ export function cloudEnvironment(config: CloudConfig, deployed: DeliveryState, c
 
   const hostname = config.cloudflare.hostname;
   const url = `https://${hostname}`;
-  if (config.fly.router === "cloudflare") return twoAppEnvironment(config, run, deployed, slotEnv, { appSecrets, environmentSecrets });
+  if (config.fly.router === "cloudflare") return twoAppEnvironment(config, run, deployed, { slotEnv, slotFly }, { appSecrets, environmentSecrets });
   const core = new FlyAppCore("fly", { fly: config.fly, secrets: appSecrets, hostname });
   const bg = new BlueGreen("app", {
     ...run,
@@ -84,6 +89,7 @@ export function cloudEnvironment(config: CloudConfig, deployed: DeliveryState, c
       appName: core.appName,
       env: featureEnv(config.features),
       slotEnv,
+      slotFly,
       url,
       healthPath: config.healthGate.path,
       dependsOn: [core.secrets],
@@ -109,7 +115,7 @@ function twoAppEnvironment(
   config: CloudConfig,
   run: { release: string; liveSlot: SlotName; previousRelease?: string },
   deployed: DeliveryState,
-  slotEnv: Partial<Record<SlotName, Record<string, string>>>,
+  perSlot: { slotEnv: Partial<Record<SlotName, Record<string, string>>>; slotFly: Partial<Record<SlotName, FlyConfig>> },
   secrets: { appSecrets: pulumi.Output<Record<string, string>>; environmentSecrets: pulumi.Output<Record<string, string>> },
 ) {
   const hostname = config.cloudflare.hostname;
@@ -128,7 +134,7 @@ function twoAppEnvironment(
       record: delivery.publicHostname.record,
       hostname,
       env: featureEnv(config.features),
-      slotEnv,
+      ...perSlot,
       url: `https://${hostname}`,
       healthPath: config.healthGate.path,
     }),

@@ -30,7 +30,10 @@ export async function upTo(
   const cfg = writeUpdateConfig(opts.workDir, file, stack.name, delivery);
   try {
     const engine = { ...engineOptions(stack.name, opts.workDir, opts.onEngineOutput, opts.restore), configFile: cfg.path };
-    if (opts.restore) await stack.refresh({ ...engine, message: `refresh before ${opts.restore.kind}` });
+    // After a crash, what runs may differ from the state (a slot process died with its driver):
+    // refresh first. A revert or rollback follows its own driver's moves (traffic first), which the
+    // update restates anyway, so it skips the refresh's second or two.
+    if (opts.restore?.kind === "recover") await stack.refresh({ ...engine, message: `refresh before ${opts.restore.kind}` });
     if (opts.preview) {
       try {
         await stack.preview({ ...engine, message: `preview: ${message}` });

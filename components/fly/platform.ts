@@ -17,6 +17,8 @@ export interface FlyPlatformArgs {
    * a deploy replaces it, so a flag change reaches the idle slot only and passes the gate first.
    */
   readonly slotEnv?: Partial<Record<SlotName, Record<string, string>>>;
+  /** A slot's own `fly` settings (its machine size), in place of `fly`, for the same reason. */
+  readonly slotFly?: Partial<Record<SlotName, FlyConfig>>;
   /** The live endpoint, e.g. `https://app.example.com`. */
   readonly url: pulumi.Input<string>;
   /**
@@ -41,7 +43,7 @@ export function flyPlatform(args: FlyPlatformArgs): BlueGreenPlatform {
       const group = declareSlotMachines(
         "slot",
         {
-          fly: args.fly,
+          fly: args.slotFly?.[slot] ?? args.fly,
           appName: args.appName,
           slot,
           image: release,

@@ -41,6 +41,8 @@ export interface FlyTwoAppPlatformArgs {
    * a deploy replaces it, so a flag change reaches the idle slot only and passes the gate first.
    */
   readonly slotEnv?: Partial<Record<SlotName, Record<string, string>>>;
+  /** A slot's own `fly` settings (its machine size), in place of `fly`, for the same reason. */
+  readonly slotFly?: Partial<Record<SlotName, FlyConfig>>;
   /** The live endpoint, e.g. `https://app.example.com`. */
   readonly url: pulumi.Input<string>;
   /** Where the gate reaches a slot's app. @default `https://<fly.app>-<slot>.fly.dev` */
@@ -65,7 +67,7 @@ export function flyTwoAppPlatform(args: FlyTwoAppPlatformArgs): BlueGreenPlatfor
       const group = declareSlotMachines(
         "slot",
         {
-          fly: args.fly,
+          fly: args.slotFly?.[slot] ?? args.fly,
           appName: app.appName,
           slot,
           image: release,

@@ -23,6 +23,20 @@ export const slotSpecSchema = z
       .strict()
       .optional()
       .describe("Local platform only: the app and the command that starts it."),
+    fly: z
+      .object({
+        size: z
+          .object({
+            cpuKind: z.enum(["shared", "performance"]).describe("Fly CPU kind the slot's machines run with."),
+            cpus: z.number().int().min(1).describe("CPUs per machine of the slot."),
+            memoryMb: z.number().int().min(256).describe("Memory per machine of the slot, in MB."),
+          })
+          .strict()
+          .describe("The machine size the slot was started with."),
+      })
+      .strict()
+      .optional()
+      .describe("Fly platforms only: the settings a slot's machines were started with."),
     secrets: z
       .object({
         salt: z.string().min(1).describe("Random salt of the digest."),
@@ -92,6 +106,7 @@ export function secretsDigest(salt: string, secrets: Record<string, string>): st
 export function slotSpecFromConfig(config: StackConfig, release: string, secrets?: Record<string, string>, salt?: string): SlotSpec {
   const spec: SlotSpec = { release, features: config.features };
   if (config.environment === "local") spec.local = { appDir: config.local.appDir, command: config.local.command };
+  else spec.fly = { size: config.fly.size };
   if (secrets && Object.keys(secrets).length > 0) {
     const s = salt ?? crypto.randomBytes(16).toString("hex");
     spec.secrets = { salt: s, digest: secretsDigest(s, secrets) };

@@ -178,3 +178,15 @@ describe("app secrets in the slot spec", () => {
     expect(secretsDigest("s", { A: "1", B: "2" })).toBe(secretsDigest("s", { B: "2", A: "1" }));
   });
 });
+
+describe("a machine size change on Fly", () => {
+  const staging = (cpus: number) =>
+    ({ environment: "staging", features: {}, fly: { size: { cpuKind: "shared", cpus, memoryMb: 256 } } }) as unknown as Parameters<typeof slotSpecFromConfig>[0];
+  it("is part of the slot spec, so it ships through the idle slot like a release", () => {
+    const live = slotSpecFromConfig(staging(1), "img@sha256:a");
+    expect(live.fly).toEqual({ size: { cpuKind: "shared", cpus: 1, memoryMb: 256 } });
+    const plan = planDeploy({ liveSlot: "blue", slots: { blue: live } }, slotSpecFromConfig(staging(2), "img@sha256:a"));
+    expect(plan).toMatchObject({ noop: false, targetSlot: "green" });
+    expect(plan.next.slots.blue?.fly?.size.cpus).toBe(1);
+  });
+});

@@ -166,6 +166,21 @@ describe("production (committed stack file, previous release warm)", () => {
   });
 });
 
+describe("each slot keeps the machine size it was started with", () => {
+  it("the live slot runs its recorded size, though the committed config now asks for another", async () => {
+    const base = deployedConfig("production", PRODUCTION_RELEASE, "blue", PREVIOUS) as { delivery: { slots: Record<string, Record<string, unknown>> } };
+    base.delivery.slots.blue!.fly = { size: { cpuKind: "shared", cpus: 1, memoryMb: 256 } };
+    const run = await runProgram("production", base);
+    const cpus = (slot: string) =>
+      ofType(run.registered, machineType)
+        .filter((m) => String(m.inputs.name).includes(`-${slot}-`))
+        .map((m) => (m.inputs.config as FlyMachineConfig).guest.cpus);
+    expect(cpus("blue")).toEqual([1, 1]);
+    // The warm slot has no recorded size: it runs the committed one (2 CPUs in Pulumi.production.yaml).
+    expect(cpus("green")).toEqual([2, 2]);
+  });
+});
+
 describe("refused before anything is declared", () => {
   it("a flag on in production but unknown to Pulumi.staging.yaml stops the program", async () => {
     const raw = withValue(deployedConfig("production", PRODUCTION_RELEASE), "features.instant_refunds", true);
