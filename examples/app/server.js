@@ -1,6 +1,8 @@
 // The sample app Flightdeck deploys: an HTTP server with /healthz and /version.
-// Env: PORT (default 8080), APP_VERSION (what /version reports), FLAG_* (feature flags, echoed
-// by /version).
+// Env: PORT (default 8080), HOST (default: 0.0.0.0 on Fly, where FLY_APP_NAME is set, since
+// fly-proxy and the service checks reach the machine on its own address; 127.0.0.1 elsewhere, so
+// a local slot is not open to the network), APP_VERSION (what /version reports), FLAG_* (feature
+// flags, echoed by /version).
 // Releases built to fail, so the delivery path can be exercised on purpose (tests, benchmarks):
 // a version ending in "-unhealthy" (or FAIL_HEALTH=1) answers /healthz with 503; a version ending
 // in "-fails-after-<N>ms" (or FAIL_AFTER_MS=N) answers every request with 500 from N ms after start.
@@ -8,6 +10,7 @@
 const http = require("node:http");
 
 const port = Number(process.env.PORT || 8080);
+const host = process.env.HOST || (process.env.FLY_APP_NAME ? "0.0.0.0" : "127.0.0.1");
 const version = process.env.APP_VERSION || "dev";
 const startedAt = Date.now();
 const failAfterMatch = /-fails-after-(\d+)ms$/.exec(version);
@@ -41,8 +44,8 @@ const server = http.createServer((req, res) => {
   return send(200, { app: "flightdeck-sample", version });
 });
 server.keepAliveTimeout = 65_000;
-server.listen(port, "127.0.0.1", () => {
-  console.log(`sample app ${version} listening on http://127.0.0.1:${port}`);
+server.listen(port, host, () => {
+  console.log(`sample app ${version} listening on http://${host}:${port}`);
 });
 const stop = () => server.close(() => process.exit(0));
 process.on("SIGTERM", stop);
