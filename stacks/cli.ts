@@ -6,11 +6,12 @@ import { formatDrift } from "./drift";
 import { renderPreviewComment, scrub } from "./pr-comment";
 import { previewStack, secretConfigValues } from "./preview";
 import { rollback } from "./rollback";
+import { upAsIs } from "./up";
 import { deliveryMetrics, history, status } from "./status";
 import { describeDelivery } from "./plan";
 import { readStackFile } from "./stack-file";
 import { formatStep, firstLine, type StepRecord } from "./steps";
-import { engineOptions, openStack, projectDir } from "./workspace";
+import { openStack, projectDir } from "./workspace";
 
 const printStep = (s: StepRecord) => console.log(formatStep(s));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -35,12 +36,10 @@ program
   .description("Bring a stack to its config as it is (the local stack by default) and print its URL.")
   .option(...stackOption)
   .action(async (opts: { stack: string }) => {
-    readStackFile(projectDir, opts.stack); // bad input: one message, before the engine starts
-    const stack = await openStack(opts.stack);
     // The policy pack runs on this up like on every other the project makes. The stack keeps what
     // its slots run (infra/deployed.ts): a config change to them ships with `deploy`.
-    const result = await stack.up({ ...engineOptions(opts.stack, projectDir, (s) => process.stdout.write(s)), message: "up" });
-    const url = result.outputs.url?.value;
+    const outputs = await upAsIs({ stack: opts.stack, onStep: printStep, onEngineOutput: (s) => process.stdout.write(s) });
+    const url = outputs.url?.value;
     console.log(`\n${opts.stack} is up${url ? `: ${String(url)}` : ""}`);
   });
 

@@ -13,6 +13,7 @@ import { driftOf } from "../../stacks/drift-run";
 import { readStackFile } from "../../stacks/stack-file";
 import { rollback } from "../../stacks/rollback";
 import { status } from "../../stacks/status";
+import { upAsIs } from "../../stacks/up";
 import { projectDir } from "../../stacks/workspace";
 import { FAST_DELIVERY, get, localTestStack, versionAt, watchLive } from "../support/local-stack";
 
@@ -79,7 +80,9 @@ describe("delivery state lives with the stack, and failures never take the site 
   it("deploy and rollback write nothing into committed files: git status is as clean after as before", async () => {
     const before = await git("status", "--porcelain");
     const fileBefore = fs.readFileSync(stackFile, "utf8");
-    expect((await deploy({ stack: STACK, release: "v1" })).outcome).toBe("succeeded");
+    // The README's flow: npm start, a deploy, a rollback to what npm start ran.
+    await upAsIs({ stack: STACK });
+    expect(await versionAt(env.url)).toBe("v1");
     expect((await deploy({ stack: STACK, release: "v2" })).outcome).toBe("succeeded");
     await rollback({ stack: STACK });
     expect(await versionAt(env.url)).toBe("v1");
