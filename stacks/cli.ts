@@ -165,8 +165,16 @@ program
     if (report.drifted.length > 0) process.exitCode = 1;
   });
 
+// `flightdeck status | head`: a reader that stops reading is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 /** Errors that are the caller's input, not a fault: their message is the whole story. */
-const userErrors = new Set(["StackConfigError", "UsageError", "DeployLockedError", "RollbackTargetError", "StackSetupError", "RollbackFailedError"]);
+const userErrors = new Set(["StackConfigError", "UsageError", "DeployLockedError", "RollbackTargetError", "StackSetupError", "RollbackFailedError", "StateReadError"]);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const verbose = process.argv.includes("--verbose") || process.argv.includes("-v");

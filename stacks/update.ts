@@ -10,9 +10,24 @@ export class PreviewRefusedError extends Error {
   override name = "PreviewRefusedError";
 }
 
+/** The stack's state or its delivery output cannot be read: nothing was changed. */
+export class StateReadError extends Error {
+  override name = "StateReadError";
+}
+
 /** What the stack runs now, from its own outputs. Unreadable outputs are an error, never "nothing". */
 export async function deployedState(stack: Stack): Promise<DeliveryState | undefined> {
-  return deliveryFromOutputs(await stack.outputs(), stack.name);
+  let outputs: Awaited<ReturnType<Stack["outputs"]>>;
+  try {
+    outputs = await stack.outputs();
+  } catch (err) {
+    throw new StateReadError(
+      `stack ${stack.name}: its state could not be read (${firstLine(err)}); nothing was changed. ` +
+        `Restore it from a backup (file backend: the .json.bak beside it, or .pulumi/backups/) before deploying.`,
+      { cause: err },
+    );
+  }
+  return deliveryFromOutputs(outputs, stack.name);
 }
 
 /**
