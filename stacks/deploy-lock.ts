@@ -1,7 +1,8 @@
 import * as os from "node:os";
 import { isAlive as pidAlive } from "../components/local/os-process";
-import type { BackendStore } from "./backend-store";
+import { backendStore, type BackendStore } from "./backend-store";
 import type { DeliveryState } from "./plan";
+import type { StepLog } from "./steps";
 
 /** Who holds a stack's deploy lock, and how far its command got. */
 export interface LockHolder {
@@ -124,4 +125,36 @@ function held(store: BackendStore, key: string, me: LockHolder, staleHolder: Loc
       }
     },
   };
+}
+
+/** `taken over from pid 123 (deploy v2, in bake), which died holding it`, or `acquired`. */
+function describeAcquired(lock: AcquiredLock): string {
+  const s = lock.staleHolder;
+  return s ? `taken over from pid ${s.pid} (${s.command}, in ${s.phase ?? "prepare"}), which died holding it` : "acquired";
+}
+
+/**
+ * Runs `body` holding the stack's deploy lock in the store beside its state (recorded as the
+ * `lock` step when a log is given). The lock, and the store's connection, are released whatever
+ * happens, a refused lock included.
+ */
+export async function withDeployLock<T>(
+  workDir: string,
+  stack: string,
+  command: string,
+  log: StepLog | undefined,
+  body: (lock: AcquiredLock, store: BackendStore) => Promise<T>,
+): Promise<T> {
+  const store = backendStore(workDir);
+  try {
+    const acquire = () => acquireDeployLock(store, stack, command);
+    const lock = log ? await log.run("lock", acquire, describeAcquired) : await acquire();
+    try {
+      return await body(lock, store);
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    await store.close();
+  }
 }

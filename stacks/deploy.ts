@@ -1,11 +1,10 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { servesRelease } from "../components/bluegreen/probe";
-import { backendStore } from "./backend-store";
-import { acquireDeployLock, type AcquiredLock } from "./deploy-lock";
+import { withDeployLock, type AcquiredLock } from "./deploy-lock";
 import { describeDelivery, liveSpec, planDeploy, type DeliveryState } from "./plan";
 import { recoverStack } from "./recover";
-import { deployedState, desiredSpec, PreviewRefusedError, upTo } from "./update";
+import { desiredSpec, PreviewRefusedError, readDeployed, upTo } from "./update";
 import { readStackFile, type StackFile } from "./stack-file";
 import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
@@ -69,24 +68,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     ...extra,
   });
 
-  const store = backendStore(workDir);
-  const lock = await log
-    .run("lock", () => acquireDeployLock(store, opts.stack, `deploy ${release}`), (l) =>
-      l.staleHolder ? `taken over from pid ${l.staleHolder.pid} (${l.staleHolder.command}, in ${l.staleHolder.phase ?? "prepare"}), which died holding it` : "acquired",
-    )
-    .catch(async (err: unknown) => {
-      await store.close();
-      throw err;
-    });
-  try {
+  return withDeployLock(workDir, opts.stack, `deploy ${release}`, log, async (lock, store) => {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
     await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
-    const current = await log.run("read state", () => deployedState(stack), (d) => `live now: ${describeDelivery(d)}`);
+    const { current, outputs: liveOutputs } = await log.run("read state", () => readDeployed(stack), (d) => `live now: ${describeDelivery(d.current)}`);
     release = opts.release ?? (current ? liveSpec(current).release : file.config.release ?? "");
     if (release === "") throw new UsageError(`stack ${opts.stack} runs nothing yet: give the release to deploy (--release)`);
     const desired = await desiredSpec(stack, file, release, current);
-    const outputs0 = current ? await stack.outputs() : {};
-    const liveUrl = String(outputs0.url?.value ?? "");
+    const liveUrl = String(liveOutputs.url?.value ?? "");
     const liveAnswers = current && liveUrl ? (await servesRelease(liveUrl, liveSpec(current).release)).ok : true;
     const plan = planDeploy(current, desired, liveAnswers);
     log.note(
@@ -154,10 +143,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });
     if (notRestored) return report("failed", { reason: `${reason}; ${notRestored}`, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
     return report("reverted", { reason, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
-  } finally {
-    await lock.release();
-    await store.close();
-  }
+  });
 }
 
 /**

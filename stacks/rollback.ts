@@ -2,8 +2,7 @@ import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { servesRelease } from "../components/bluegreen/probe";
 import { otherSlotOf, sameSpec } from "../infra/config/delivery";
-import { backendStore } from "./backend-store";
-import { acquireDeployLock } from "./deploy-lock";
+import { withDeployLock } from "./deploy-lock";
 import { deliveryFromConfig, describeDelivery, liveSpec, type DeliveryState } from "./plan";
 import { numberHistory } from "./status";
 import { recoverStack } from "./recover";
@@ -12,7 +11,7 @@ import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
-import { deployedState, upTo } from "./update";
+import { readDeployed, upTo } from "./update";
 import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
 
 export interface RollbackOptions {
@@ -108,20 +107,11 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   const workDir = opts.workDir ?? projectDir;
   const file = readStackFile(workDir, opts.stack);
   const log = new StepLog(opts.onStep);
-  const store = backendStore(workDir);
-  const lock = await log
-    .run("lock", () => acquireDeployLock(store, opts.stack, "rollback"), (l) =>
-      l.staleHolder ? `taken over from pid ${l.staleHolder.pid} (${l.staleHolder.command}), which died holding it` : "acquired",
-    )
-    .catch(async (err: unknown) => {
-      await store.close();
-      throw err;
-    });
-  try {
+  return withDeployLock(workDir, opts.stack, "rollback", log, async (lock, store) => {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
     await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
     const history = await stack.history(HISTORY_PAGE, 1);
-    const current = await deployedState(stack);
+    const { current, outputs } = await readDeployed(stack);
     const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to), (t) =>
       `version ${t.version}: ${describeDelivery(t.state)}`,
     );
@@ -130,7 +120,6 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
 
     let trafficMovedMs: number | undefined;
     let movedFrom: DeliveryState["liveSlot"] | undefined;
-    const outputs = await stack.outputs();
     const slotUrls = outputs.slotUrls?.value as Partial<Record<string, string>> | undefined;
     const spec = outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
     const warmUrl = slotUrls?.[next.liveSlot];
@@ -165,8 +154,5 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
       throw new RollbackFailedError(`rollback to version ${target.version} failed: ${firstLine(err)}; ${describeDelivery(current)} is still what runs`);
     }
     return { stack: opts.stack, from: current, to: next, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
-  } finally {
-    await lock.release();
-    await store.close();
-  }
+  });
 }

@@ -1,6 +1,5 @@
 import { initialDelivery } from "../infra/config/delivery";
-import { backendStore } from "./backend-store";
-import { acquireDeployLock } from "./deploy-lock";
+import { withDeployLock } from "./deploy-lock";
 import { recoverStack } from "./recover";
 import { readStackFile } from "./stack-file";
 import { StepLog, type StepRecord } from "./steps";
@@ -25,12 +24,7 @@ export async function upAsIs(opts: UpOptions): Promise<Record<string, { value: u
   const workDir = opts.workDir ?? projectDir;
   const file = readStackFile(workDir, opts.stack);
   const log = new StepLog(opts.onStep);
-  const store = backendStore(workDir);
-  const lock = await acquireDeployLock(store, opts.stack, "up").catch(async (err: unknown) => {
-    await store.close();
-    throw err;
-  });
-  try {
+  return withDeployLock(workDir, opts.stack, "up", undefined, async (lock, store) => {
     const stack = await openStack(opts.stack, workDir);
     await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
     let delivery = await deployedState(stack);
@@ -40,8 +34,5 @@ export async function upAsIs(opts: UpOptions): Promise<Record<string, { value: u
       delivery = initialDelivery(await desiredSpec(stack, file, release, undefined));
     }
     return await upTo(stack, file, delivery, "up", { workDir, onEngineOutput: opts.onEngineOutput });
-  } finally {
-    await lock.release();
-    await store.close();
-  }
+  });
 }

@@ -1,5 +1,6 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { slotSpecFromConfig } from "../infra/config/delivery";
+import { secretValues } from "../infra/config/load";
 import { deliveryFromOutputs, liveSpec, type DeliveryState, type SlotSpec } from "./plan";
 import { writeUpdateConfig, type StackFile } from "./stack-file";
 import { firstLine } from "./steps";
@@ -15,9 +16,19 @@ export class StateReadError extends Error {
   override name = "StateReadError";
 }
 
+export type StackOutputs = Awaited<ReturnType<Stack["outputs"]>>;
+
 /** What the stack runs now, from its own outputs. Unreadable outputs are an error, never "nothing". */
 export async function deployedState(stack: Stack): Promise<DeliveryState | undefined> {
-  let outputs: Awaited<ReturnType<Stack["outputs"]>>;
+  return (await readDeployed(stack)).current;
+}
+
+/**
+ * The stack's outputs and the delivery state among them, from one read (each read is a CLI run):
+ * for commands that also need the live URL, the slot URLs or the traffic switch.
+ */
+export async function readDeployed(stack: Stack): Promise<{ current?: DeliveryState; outputs: StackOutputs }> {
+  let outputs: StackOutputs;
   try {
     outputs = await stack.outputs();
   } catch (err) {
@@ -27,7 +38,7 @@ export async function deployedState(stack: Stack): Promise<DeliveryState | undef
       { cause: err },
     );
   }
-  return deliveryFromOutputs(outputs, stack.name);
+  return { current: deliveryFromOutputs(outputs, stack.name), outputs };
 }
 
 /**
@@ -70,11 +81,7 @@ export async function upTo(
  */
 export async function appSecretsOf(stack: Stack, file: StackFile): Promise<Record<string, string>> {
   if (!file.hasAppSecrets) return {};
-  const value = (await stack.getAllConfig())["flightdeck:appSecrets"]?.value;
-  if (value === undefined) return {};
-  const parsed: unknown = JSON.parse(value);
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return {};
-  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, String(v)]));
+  return secretValues((await stack.getAllConfig())["flightdeck:appSecrets"]?.value);
 }
 
 /** The slot spec the committed config asks for, with the live slot's salt for the secrets' digest. */
