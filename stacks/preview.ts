@@ -30,7 +30,7 @@ export function previewCollector() {
   return {
     onEvent(e: EngineEvent): void {
       const meta = e.resourcePreEvent?.metadata;
-      // A read (the program's reference to its own stack) changes nothing.
+      // A read changes nothing; a default provider's config update changes no resource (see drift.ts).
       if (meta && isProviderConfigUpdate(meta)) providerUpdates.add(meta.urn);
       if (meta && meta.op !== "same" && meta.op !== "read" && !isProviderConfigUpdate(meta)) changes.set(`${meta.op} ${meta.urn}`, { urn: meta.urn, type: meta.type, op: meta.op });
       if (e.policyEvent) violations.push(formatPolicyEvent(e.policyEvent));

@@ -95,8 +95,8 @@ export async function recoverStack(
       : `cleared ${r.clearedLocks} stale engine lock(s) and ${r.clearedPendingOperations.length} pending operation(s)` +
         (r.clearedPendingOperations.length ? `: ${r.clearedPendingOperations.join(", ")}` : ""),
   );
-  const changing = stale?.phase === "up" || stale?.phase === "bake" || stale?.phase === "revert" || stale?.phase === "rollback";
-  if (!stale || !changing) return;
+  // From "up" on, what serves traffic may have been changing; "prepare" (or no phase) changed nothing.
+  if (!stale?.phase || stale.phase === "prepare") return;
   if (!stale.restoreTo) {
     log.note("restore", `the interrupted ${stale.command} was a first deploy: nothing earlier to put back`);
     return;

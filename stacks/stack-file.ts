@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
 import { DELIVERY_KEY, type DeliveryState } from "../infra/config/delivery";
-import { SECRET_KEYS } from "../infra/config/load";
+import { flightdeckConfig, SECRET_KEYS } from "../infra/config/load";
 import { CONFIG_NAMESPACE, parseStackConfig, StackConfigError, stackFileName, unknownNamespaceProblems, type ConfigProblem } from "../infra/config/parse";
 import type { StackConfig } from "../infra/config/schema";
 
@@ -14,14 +14,6 @@ export interface StackFile {
   config: StackConfig;
   /** Whether it sets `flightdeck:appSecrets` (then the driver decrypts them to digest them). */
   hasAppSecrets: boolean;
-}
-
-function decodeScalar(value: string): unknown {
-  try {
-    return JSON.parse(value);
-  } catch {
-    return value;
-  }
 }
 
 function isSecure(v: unknown): boolean {
@@ -74,15 +66,7 @@ export function readStackFile(workDir: string, stack: string): StackFile {
     problems.push({ key: deliveryKey, expected: "no such key in a committed file (the deploy driver records what runs with the stack)", found: "a delivery state" });
   }
   if (problems.length > 0) throw new StackConfigError(name, problems);
-  const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(entries)) {
-    if (!k.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
-    const key = k.slice(CONFIG_NAMESPACE.length + 1);
-    if ((SECRET_KEYS as readonly string[]).includes(key)) continue;
-    // As the engine hands them to the program: scalars as strings, which the program decodes as JSON.
-    raw[key] = v !== null && typeof v === "object" ? v : decodeScalar(String(v));
-  }
-  return { path: file, text, config: parseStackConfig(stack, raw), hasAppSecrets: `${CONFIG_NAMESPACE}:appSecrets` in entries };
+  return { path: file, text, config: parseStackConfig(stack, flightdeckConfig(entries)), hasAppSecrets: `${CONFIG_NAMESPACE}:appSecrets` in entries };
 }
 
 /**

@@ -11,21 +11,17 @@ export interface HealthGateOutputs extends HealthGateInputs {
   probes: number;
 }
 
-function probeOnce(url: string, expectedStatus: number, timeoutMs: number, headers?: Record<string, string>) {
-  return probeHttp(url, { expectedStatus, timeoutMs, headers });
-}
-
 /**
  * One probe round. With `instances`, every instance is probed (in parallel) and the round passes
  * only when all pass: a slot is healthy when each of its machines is, not when the proxy found one.
  */
 async function probeRound(url: string, inputs: HealthGateInputs): Promise<{ ok: boolean; detail: string }> {
-  if (!inputs.instances || inputs.instances.length === 0) return probeOnce(url, inputs.expectedStatus, inputs.timeoutMs, inputs.headers);
+  if (!inputs.instances || inputs.instances.length === 0) return probeHttp(url, { expectedStatus: inputs.expectedStatus, timeoutMs: inputs.timeoutMs, headers: inputs.headers });
   const header = inputs.instanceHeader ?? "fly-force-instance-id";
   const results = await Promise.all(
     inputs.instances.map(async (instance) => ({
       instance,
-      ...(await probeOnce(url, inputs.expectedStatus, inputs.timeoutMs, { ...(inputs.headers ?? {}), [header]: instance })),
+      ...(await probeHttp(url, { expectedStatus: inputs.expectedStatus, timeoutMs: inputs.timeoutMs, headers: { ...(inputs.headers ?? {}), [header]: instance } })),
     })),
   );
   const failed = results.filter((r) => !r.ok);

@@ -12,14 +12,19 @@ export interface ProbeOptions {
   headers?: Record<string, string>;
 }
 
+/** A probe that got no HTTP answer: timed out, or the connection failed. */
+function unanswered(err: unknown, timeoutMs: number): ProbeResult {
+  const e = err as Error;
+  return { ok: false, detail: e.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : e.message };
+}
+
 export async function probeHttp(url: string, opts: ProbeOptions): Promise<ProbeResult> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(opts.timeoutMs), ...(opts.headers ? { headers: opts.headers } : {}) });
     await res.arrayBuffer();
     return { ok: res.status === opts.expectedStatus, detail: `HTTP ${res.status}`, status: res.status };
   } catch (err) {
-    const e = err as Error;
-    return { ok: false, detail: e.name === "TimeoutError" ? `no answer within ${opts.timeoutMs} ms` : e.message };
+    return unanswered(err, opts.timeoutMs);
   }
 }
 
@@ -46,7 +51,6 @@ export async function servesRelease(base: string, release: string, timeoutMs = 2
       ? { ok: true, detail: `serves ${release}`, status: 200 }
       : { ok: false, detail: `serves ${JSON.stringify(version)}, not ${release}`, status: 200 };
   } catch (err) {
-    const e = err as Error;
-    return { ok: false, detail: e.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : e.message };
+    return unanswered(err, timeoutMs);
   }
 }

@@ -16,6 +16,31 @@ function decode(value: string): unknown {
 export const SECRET_KEYS = ["appSecrets", "environmentSecrets"] as const;
 
 /**
+ * The `flightdeck:*` keys to validate (namespace stripped, secrets-only keys left out), decoded as
+ * the program reads them: scalars arrive as strings and are JSON-decoded; objects are kept (the
+ * engine hands them to the program as JSON strings, a parsed stack file as objects).
+ */
+export function flightdeckConfig(entries: Record<string, unknown>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  const prefix = `${CONFIG_NAMESPACE}:`;
+  for (const [key, value] of Object.entries(entries)) {
+    if (!key.startsWith(prefix)) continue;
+    const name = key.slice(prefix.length);
+    if ((SECRET_KEYS as readonly string[]).includes(name)) continue;
+    raw[name] = value !== null && typeof value === "object" ? value : decode(String(value));
+  }
+  return raw;
+}
+
+/** A secret map's decrypted JSON (`{"NAME": "value"}`) as name → value; {} when absent or not a map. */
+export function secretValues(json: string | undefined): Record<string, string> {
+  if (json === undefined) return {};
+  const parsed = decode(json);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return {};
+  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+}
+
+/**
  * Whether the engine handed a key to the program as a secret. The SDK's own check is internal (not
  * in its types), so it is looked up and typed here; without it, the engine's environment variable
  * is read directly, which is what the SDK reads too.
@@ -44,15 +69,7 @@ export function loadStackConfig(): StackConfig {
   const keys = Object.keys(all);
   const problems = [...unknownNamespaceProblems(keys), ...plaintextSecretProblems(keys, keys.filter(isSecretKey))];
   if (problems.length > 0) throw new StackConfigError(stackFileName(pulumi.getStack()), problems);
-  const raw: Record<string, unknown> = {};
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  for (const [key, value] of Object.entries(all)) {
-    if (!key.startsWith(prefix)) continue;
-    const name = key.slice(prefix.length);
-    if ((SECRET_KEYS as readonly string[]).includes(name)) continue;
-    raw[name] = decode(value);
-  }
-  return parseStackConfig(pulumi.getStack(), raw);
+  return parseStackConfig(pulumi.getStack(), flightdeckConfig(all));
 }
 
 /**
@@ -60,9 +77,5 @@ export function loadStackConfig(): StackConfig {
  * or passed on as plain values; resources get them through Config.getSecretObject).
  */
 export function appSecretValues(): Record<string, string> {
-  const raw = pulumi.runtime.allConfig()[`${CONFIG_NAMESPACE}:appSecrets`];
-  if (raw === undefined) return {};
-  const parsed = decode(raw);
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return {};
-  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  return secretValues(pulumi.runtime.allConfig()[`${CONFIG_NAMESPACE}:appSecrets`]);
 }
