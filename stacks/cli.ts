@@ -94,7 +94,8 @@ program
     if (opts.json) return console.log(JSON.stringify(s, null, 2));
     console.log(`stack      ${s.stack}`);
     console.log(`url        ${s.url ?? "-"}`);
-    console.log(`release    ${s.release ?? "-"} on ${s.liveSlot ?? "-"} (router: ${s.routerLiveSlot ?? "unknown"})${s.consistent ? "" : "  ← state and router disagree: run deploy or rollback"}`);
+    console.log(`release    ${s.release ?? "-"} on ${s.liveSlot ?? "-"} (${s.routerSeenBy === "answers" ? "served" : "router"}: ${s.routerLiveSlot ?? "unknown"})${s.consistent ? "" : "  ← state and router disagree: run deploy or rollback"}`);
+    if (s.servedDetail) console.log(`served     ${s.servedDetail}`);
     console.log(`warm       ${s.previousRelease ?? "-"}`);
     console.log(`health     ${s.healthy ? "healthy" : "UNHEALTHY"}: ${s.health}`);
     console.log("last deployments:");

@@ -10,7 +10,7 @@ import { readStackFile } from "./stack-file";
 import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
 import "./fly-switch";
-import { trafficSwitchFor } from "./traffic";
+import { slotTargets, trafficSwitchFor } from "./traffic";
 import { readDeployed, upTo } from "./update";
 import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
 
@@ -127,8 +127,14 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
       // Traffic first: one check that the warm slot serves the target release, then the router.
       await log.run("traffic first", async () => {
         const release = liveSpec(next).release;
-        const probe = await servesRelease(warmUrl, release);
-        if (!probe.ok) throw new RollbackFailedError(`warm slot ${next.liveSlot} does not serve ${release} (${probe.detail}): traffic not moved`);
+        const targets = slotTargets(spec, next.liveSlot, warmUrl);
+        if (targets.length === 0) throw new RollbackFailedError(`warm slot ${next.liveSlot} has no instances: traffic not moved`);
+        const probes = await Promise.all(targets.map(async (t) => ({ t, probe: await servesRelease(t.url, release, 2000, t.headers) })));
+        const bad = probes.filter((p) => !p.probe.ok);
+        if (bad.length > 0) {
+          const detail = bad.map((p) => `${p.t.label}: ${p.probe.detail}`).join("; ");
+          throw new RollbackFailedError(`warm slot ${next.liveSlot} does not serve ${release} (${detail}): traffic not moved`);
+        }
         await trafficSwitchFor(spec).pointAt(next.liveSlot);
         movedFrom = current.liveSlot;
         trafficMovedMs = Date.now() - started;

@@ -5,6 +5,8 @@ import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
 import { probeHttp, servesRelease } from "../components/bluegreen/probe";
 import { deliveryFromConfig, liveSpec } from "./plan";
+import { servedSlot } from "./served";
+import { deployedState } from "./update";
 import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
 
 export interface DeploymentRecord {
@@ -29,6 +31,10 @@ export interface StackStatus {
   routerLiveSlot?: string;
   healthy: boolean;
   health: string;
+  /** How the router's live slot was found: asked (local, Cloudflare) or read from the live answers (Fly). */
+  routerSeenBy?: "router" | "answers";
+  /** What the live answers showed, when they were read. */
+  servedDetail?: string;
   /** Whether state and router agree; false means a revert is half done or someone switched by hand. */
   consistent: boolean;
   lastDeployments: DeploymentRecord[];
@@ -73,7 +79,11 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   const val = (k: string) => (outputs[k]?.value === undefined ? undefined : outputs[k]!.secret ? "[secret]" : String(outputs[k]!.value));
   const url = val("url");
   const spec = outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
-  const routerLiveSlot = spec ? await trafficSwitchFor(spec).live().catch(() => undefined) : undefined;
+  const asked = spec ? await trafficSwitchFor(spec).live().catch(() => undefined) : undefined;
+  // A router that cannot be asked (Fly's cordons) is read from what users are served instead.
+  const current = asked === undefined && url ? await deployedState(stack) : undefined;
+  const served = current && url ? await servedSlot(url, current) : undefined;
+  const routerLiveSlot = asked ?? served?.slot;
   const health = url ? await probe(url, val("release")) : { healthy: false, health: "nothing deployed" };
   const history = numberHistory(await stack.history(HISTORY_PAGE, 1)).slice(0, 5);
   return {
@@ -83,8 +93,10 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
     previousRelease: val("previousRelease"),
     liveSlot: val("liveSlot"),
     routerLiveSlot,
+    routerSeenBy: asked !== undefined ? "router" : served ? "answers" : undefined,
+    servedDetail: served?.detail,
     ...health,
-    consistent: routerLiveSlot === undefined || routerLiveSlot === val("liveSlot"),
+    consistent: !served?.mixed && (routerLiveSlot === undefined || routerLiveSlot === val("liveSlot")),
     lastDeployments: history.map(toRecord),
   };
 }

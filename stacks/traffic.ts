@@ -1,5 +1,6 @@
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import type { SlotName } from "../components/bluegreen/slots";
+import { FLY_INSTANCE_HEADER } from "../components/fly/contract";
 import { readLiveSlot, setLiveSlot } from "../components/local/haproxy-admin";
 
 /** Moves live traffic without the engine: the first half of a revert (traffic first, state second). */
@@ -39,4 +40,22 @@ export function trafficSwitchFor(spec: TrafficSwitchSpec): TrafficSwitch {
       if (!factories.cloudflare) throw new Error("the cloudflare traffic switch is not registered (import stacks/cloudflare-switch)");
       return factories.cloudflare(spec);
   }
+}
+
+/** One way to reach one instance of a slot directly, bypassing the router's choice. */
+export interface SlotTarget {
+  url: string;
+  headers?: Record<string, string>;
+  /** What it is, for messages: `machine 3d8d…` or the URL. */
+  label: string;
+}
+
+/**
+ * Where to check a slot before moving traffic to it. On one Fly app both slots share the app's
+ * URL, so the URL alone reaches whichever machine the proxy picks (the live slot's): each of the
+ * slot's machines is addressed with `fly-force-instance-id` instead, as the health gate does.
+ */
+export function slotTargets(spec: TrafficSwitchSpec, slot: SlotName, slotUrl: string): SlotTarget[] {
+  if (spec.kind !== "fly") return [{ url: slotUrl, label: slotUrl }];
+  return (spec.machines[slot] ?? []).map((id) => ({ url: slotUrl, headers: { [FLY_INSTANCE_HEADER]: id }, label: `machine ${id}` }));
 }

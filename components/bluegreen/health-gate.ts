@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { HealthGateInputs } from "../fly/contract";
+import { FLY_INSTANCE_HEADER, type HealthGateInputs } from "../fly/contract";
 import { emptyTally, recordProbe, type GateTally } from "./gate-logic";
 import { probeHttp } from "./probe";
 
@@ -17,7 +17,7 @@ export interface HealthGateOutputs extends HealthGateInputs {
  */
 async function probeRound(url: string, inputs: HealthGateInputs): Promise<{ ok: boolean; detail: string }> {
   if (!inputs.instances || inputs.instances.length === 0) return probeHttp(url, { expectedStatus: inputs.expectedStatus, timeoutMs: inputs.timeoutMs, headers: inputs.headers });
-  const header = inputs.instanceHeader ?? "fly-force-instance-id";
+  const header = inputs.instanceHeader ?? FLY_INSTANCE_HEADER;
   const results = await Promise.all(
     inputs.instances.map(async (instance) => ({
       instance,

@@ -134,3 +134,6 @@ export interface HealthGateInputs {
   /** @default "fly-force-instance-id" (Fly's proxy routes the request to that machine) */
   instanceHeader?: string;
 }
+
+/** The header Fly's proxy takes to send a request to one machine (how the gate reaches an idle slot). */
+export const FLY_INSTANCE_HEADER = "fly-force-instance-id";
