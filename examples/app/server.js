@@ -1,8 +1,9 @@
 // The sample app Flightdeck deploys: an HTTP server with /healthz and /version.
 // Env: PORT (default 8080), HOST (default: 0.0.0.0 on Fly, where FLY_APP_NAME is set, since
 // fly-proxy and the service checks reach the machine on its own address; 127.0.0.1 elsewhere, so
-// a local slot is not open to the network), APP_VERSION (what /version reports), FLAG_* (feature
-// flags, echoed by /version).
+// a local slot is not open to the network), APP_VERSION (what /version reports; on Fly, where the
+// release is the image digest known only after the push, Fly's FLY_IMAGE_REF: the image the
+// machine was created from), FLAG_* (feature flags, echoed by /version).
 // Releases built to fail, so the delivery path can be exercised on purpose (tests, benchmarks):
 // a version ending in "-unhealthy" (or FAIL_HEALTH=1) answers /healthz with 503; a version ending
 // in "-fails-after-<N>ms" (or FAIL_AFTER_MS=N) answers every request with 500 from N ms after start.
@@ -11,7 +12,7 @@ const http = require("node:http");
 
 const port = Number(process.env.PORT || 8080);
 const host = process.env.HOST || (process.env.FLY_APP_NAME ? "0.0.0.0" : "127.0.0.1");
-const version = process.env.APP_VERSION || "dev";
+const version = process.env.APP_VERSION || process.env.FLY_IMAGE_REF || "dev";
 const startedAt = Date.now();
 const failAfterMatch = /-fails-after-(\d+)ms$/.exec(version);
 const failAfterMs = process.env.FAIL_AFTER_MS

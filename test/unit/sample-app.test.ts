@@ -46,3 +46,29 @@ describe("the sample app's bind address", () => {
     expect(await boundAddress({ HOST: "0.0.0.0" })).toBe("00000000");
   });
 });
+
+/** What the app reports at /version when started with `env`. */
+async function reportedVersion(env: Record<string, string>): Promise<unknown> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [server], { env: { PATH: process.env.PATH ?? "", PORT: String(port), HOST: "127.0.0.1", ...env }, stdio: "ignore" });
+  try {
+    for (let i = 0; i < 100; i++) {
+      const res = await fetch(`http://127.0.0.1:${port}/version`).catch(() => undefined);
+      if (res) return ((await res.json()) as { version?: unknown }).version;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("the sample app never answered");
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
+describe("the release the sample app reports", () => {
+  const ref = `registry.fly.io/flightdeck-staging@sha256:${"ab".repeat(32)}`;
+  it("on Fly is the image the machine was created from (FLY_IMAGE_REF): the digest is known only after the push", async () => {
+    expect(await reportedVersion({ FLY_APP_NAME: "flightdeck-staging", FLY_IMAGE_REF: ref })).toBe(ref);
+  });
+  it("APP_VERSION wins when set (the local stack's labels)", async () => {
+    expect(await reportedVersion({ FLY_IMAGE_REF: ref, APP_VERSION: "v7" })).toBe("v7");
+  });
+});
