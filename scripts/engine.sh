@@ -174,8 +174,9 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # The program is type-checked by `npm run typecheck` (part of `npm test`); the engine only transpiles.
 export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
-export PULUMI_HOME="${PULUMI_HOME:-$repo/.pulumi/home}"
+# shellcheck source=scripts/pulumi-home.sh
+source "$repo/scripts/pulumi-home.sh"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$repo/.pulumi/state}"
-mkdir -p "$PULUMI_HOME" "$repo/.pulumi/state"
+mkdir -p "$repo/.pulumi/state"
 
 if [[ $# -gt 0 ]]; then exec "$@"; fi

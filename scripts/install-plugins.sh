@@ -8,6 +8,10 @@
 # (GitHub releases / get.pulumi.com): true on GitHub's runners, not on the development machines.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Into the plugin directory the project's engine reads (not ~/.pulumi, where a bare `pulumi plugin
+# install` would put them and `npm run deploy` would never look).
+# shellcheck source=scripts/pulumi-home.sh
+source "$repo/scripts/pulumi-home.sh"
 command -v pulumi >/dev/null || { echo "install-plugins: pulumi is not on PATH" >&2; exit 1; }
 plugins="$(node -e '
   const lock = require(process.argv[1] + "/package-lock.json");

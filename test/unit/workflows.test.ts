@@ -270,8 +270,11 @@ describe("required status checks and provider plugins", () => {
     const root = path.resolve(__dirname, "../..");
     const fake = fs.mkdtempSync(path.join(os.tmpdir(), "fd-fake-pulumi-"));
     const calls = path.join(fake, "calls");
-    fs.writeFileSync(path.join(fake, "pulumi"), `#!/bin/sh\necho "$@" >> ${calls}\n`, { mode: 0o755 });
-    execFileSync(path.join(root, "scripts/install-plugins.sh"), { env: { ...process.env, PATH: `${fake}:${process.env.PATH}` }, stdio: "pipe" });
+    fs.writeFileSync(path.join(fake, "pulumi"), `#!/bin/sh\necho "$@" >> ${calls}\necho "$PULUMI_HOME" > ${calls}.home\n`, { mode: 0o755 });
+    const { PULUMI_HOME: _home, ...env } = process.env;
+    execFileSync(path.join(root, "scripts/install-plugins.sh"), { env: { ...env, PATH: `${fake}:${process.env.PATH}` }, stdio: "pipe" });
+    // Where scripts/engine.sh's engine looks for plugins (a bare `pulumi plugin install` would use ~/.pulumi).
+    expect(fs.readFileSync(`${calls}.home`, "utf8").trim()).toBe(path.join(root, ".pulumi/home"));
     const lock = JSON.parse(fs.readFileSync(path.join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { version: string }> };
     const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     const expected = Object.keys(pkg.dependencies)
