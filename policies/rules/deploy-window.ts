@@ -173,4 +173,21 @@ export function makeDeployWindowPolicy(now: () => Date): ResourceValidationPolic
   };
 }
 
-export const deployWindow = makeDeployWindowPolicy(() => new Date());
+/** Set to an ISO 8601 instant, the deploy window's clock reads that instant instead of the time. */
+export const POLICY_NOW_ENV = "FLIGHTDECK_POLICY_NOW";
+
+/**
+ * The window's clock. Why a stand-in: the rehearsal runs the committed production policy config,
+ * window included, in every test run, whatever the hour; it sets the clock to an hour inside the
+ * window rather than editing the config. A GitHub runner (GITHUB_ACTIONS=true) never reads it, so it
+ * cannot become a way around the window in the real pipeline: that is what emergencyOverride is for.
+ */
+export function policyClock(env: NodeJS.ProcessEnv = process.env): () => Date {
+  const fixed = (env[POLICY_NOW_ENV] ?? "").trim();
+  if (!fixed || env.GITHUB_ACTIONS === "true") return () => new Date();
+  const at = Date.parse(fixed);
+  if (Number.isNaN(at)) throw new Error(`${POLICY_NOW_ENV}: expected an ISO 8601 instant, found "${fixed}"`);
+  return () => new Date(at);
+}
+
+export const deployWindow = makeDeployWindowPolicy(policyClock());

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkDeployWindow, defaultWindow, isInsideWindow, makeDeployWindowPolicy } from "../../../policies/rules/deploy-window";
+import { checkDeployWindow, defaultWindow, isInsideWindow, makeDeployWindowPolicy, policyClock, POLICY_NOW_ENV } from "../../../policies/rules/deploy-window";
 import { types } from "../../../policies/rules/common";
 import { runResourcePolicy } from "./support";
 
@@ -73,5 +73,22 @@ describe("deploy-window", () => {
     expect(await runResourcePolicy(policy, types.flyMachine, {})).toEqual([]);
     const withOverride = await runResourcePolicy(policy, types.stack, {}, { emergencyOverride: override });
     expect(withOverride[0].enforcementLevel).toBe("advisory");
+  });
+});
+
+describe("the window's clock (policyClock)", () => {
+  it("is the time of day unless FLIGHTDECK_POLICY_NOW is set", () => {
+    const before = Date.now();
+    expect(policyClock({})().getTime()).toBeGreaterThanOrEqual(before);
+  });
+  it("reads the rehearsal's instant when set", () => {
+    expect(policyClock({ [POLICY_NOW_ENV]: "2026-11-24T18:00:00Z" })().toISOString()).toBe("2026-11-24T18:00:00.000Z");
+  });
+  it("is never moved on a GitHub runner: the pipeline's window cannot be stepped around", () => {
+    const before = Date.now();
+    expect(policyClock({ [POLICY_NOW_ENV]: "2026-11-24T18:00:00Z", GITHUB_ACTIONS: "true" })().getTime()).toBeGreaterThanOrEqual(before);
+  });
+  it("a malformed instant is one clear error naming the variable", () => {
+    expect(() => policyClock({ [POLICY_NOW_ENV]: "tuesday" })).toThrow(/FLIGHTDECK_POLICY_NOW: expected an ISO 8601 instant, found "tuesday"/);
   });
 });
