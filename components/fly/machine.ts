@@ -77,15 +77,26 @@ async function waitHealthy(inputs: FlyMachineInputs, id: string, instanceId: str
   }
   // 2. checks: poll the machine until every check reports "passing".
   let last: FlyMachineBody | undefined;
+  // A check Fly reports critical (failing after its grace period) for this long fails the update
+  // now: waiting out the whole deadline would hold a bad release's deploy, and the stack's lock,
+  // for minutes (120 s by default) with no chance of a different answer.
+  let criticalSince: number | undefined;
+  const failingChecks = () => (last?.checks ?? []).filter((c) => c.status !== "passing").map((c) => `${c.name}=${c.status}${c.output ? ` (${c.output})` : ""}`);
   while (Date.now() < deadline) {
     last = (await flyFetch<FlyMachineBody>({ method: "GET", path: base, context: where(inputs, id) })).body;
     const checks = last.checks ?? [];
     if (checks.every((c) => c.status === "passing")) return last;
+    criticalSince = checks.some((c) => c.status === "critical") ? (criticalSince ?? Date.now()) : undefined;
+    if (criticalSince !== undefined && Date.now() - criticalSince >= CRITICAL_GIVE_UP_MS) {
+      throw new Error(`${where(inputs, id)}: checks critical for ${CRITICAL_GIVE_UP_MS} ms: ${failingChecks().join(", ")}`);
+    }
     await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
   }
-  const failing = (last?.checks ?? []).filter((c) => c.status !== "passing").map((c) => `${c.name}=${c.status}${c.output ? ` (${c.output})` : ""}`);
-  throw new Error(`${where(inputs, id)}: checks did not pass within ${inputs.updateDeadlineMs} ms: ${failing.join(", ")}`);
+  throw new Error(`${where(inputs, id)}: checks did not pass within ${inputs.updateDeadlineMs} ms: ${failingChecks().join(", ")}`);
 }
+
+/** How long a machine's checks may stay critical before its update fails (see waitHealthy). */
+export const CRITICAL_GIVE_UP_MS = 10_000;
 
 function outputsFrom(inputs: FlyMachineInputs, m: FlyMachineBody, fallbackRegion: string): FlyMachineOutputs {
   return {

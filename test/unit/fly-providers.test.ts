@@ -7,7 +7,7 @@ import { flyAppProvider } from "../../components/fly/app";
 import { flyCertificateProvider, type FlyCertificateOutputs } from "../../components/fly/certificate";
 import type { FlyMachineInputs } from "../../components/fly/contract";
 import { flyIpAssignmentProvider, type FlyIpAssignmentOutputs } from "../../components/fly/ip";
-import { flyMachineProvider, type FlyMachineOutputs } from "../../components/fly/machine";
+import { CRITICAL_GIVE_UP_MS, flyMachineProvider, type FlyMachineOutputs } from "../../components/fly/machine";
 import { flyAppSecretsProvider, type FlyAppSecretsOutputs } from "../../components/fly/secrets";
 import { FakeFly } from "../fly-api/server";
 
@@ -153,6 +153,16 @@ describe("machine", () => {
     await expect(flyMachineProvider.update!(id, outs, news)).rejects.toThrow(/prov-app-sick.*checks did not pass within 1500 ms: health=critical/);
     expect(fly.machine("prov-app", id).lease).toBeUndefined();
   });
+
+  it("an update whose checks stay critical gives up after CRITICAL_GIVE_UP_MS, not at the deadline", async () => {
+    const { id, outs } = await create({ name: "prov-app-critical" });
+    fly.failingImages.add(img("e"));
+    const news = machineInputs({ name: "prov-app-critical", updateDeadlineMs: 120_000, config: { ...machineInputs().config, image: img("e") } });
+    const started = Date.now();
+    await expect(flyMachineProvider.update!(id, outs, news)).rejects.toThrow(/prov-app-critical.*checks critical for 10000 ms: health=critical/);
+    expect(Date.now() - started).toBeLessThan(CRITICAL_GIVE_UP_MS + 5_000);
+    expect(fly.machine("prov-app", id).lease).toBeUndefined();
+  }, 30_000);
 
   it("refresh reports an out-of-band change as drift, and a vanished machine as deleted", async () => {
     const { id, outs } = await create({ name: "prov-app-drift" });
