@@ -133,11 +133,28 @@ export class FakeFly {
     m.updatedAt = now();
   }
 
-  private refresh(m: FakeMachine): void {
+  /** Moves a machine's state along with time. The emulator (test/fly-emulator) runs processes instead. */
+  protected refresh(m: FakeMachine): void {
     if (m.state === "created" && Date.now() >= m.startAt) m.state = "started";
   }
 
-  private checkNames(m: FakeMachine): string[] {
+  /**
+   * A machine got a new version (created or updated): the emulator starts its image here. An
+   * answer is an error the API returns instead (an image that cannot be pulled).
+   */
+  protected onVersion(_app: FakeApp, _m: FakeMachine): string | undefined {
+    return undefined;
+  }
+
+  /** A machine is gone (destroyed, or with its app): the emulator stops its process here. */
+  protected onDestroy(_m: FakeMachine): void {}
+
+  /** A machine's check results; undefined: the synthetic ones (started and not in failingImages passes). */
+  protected checkResults(_m: FakeMachine): { name: string; status: string; output: string }[] | undefined {
+    return undefined;
+  }
+
+  protected checkNames(m: FakeMachine): string[] {
     const names = Object.keys((m.config.checks as Record<string, unknown>) ?? {});
     const services = (m.config.services as { internal_port?: number; checks?: unknown[] }[]) ?? [];
     services.forEach((s, i) => (s.checks ?? []).forEach((_c, j) => names.push(`servicecheck-${String(i).padStart(2, "0")}-${j}-${s.internal_port}`)));
@@ -161,7 +178,7 @@ export class FakeFly {
       image_ref: { registry: repo.split("/")[0], repository: repo.split("/").slice(1).join("/"), tag: "", digest: at >= 0 ? image.slice(at + 1) : "", labels: {} },
       created_at: m.createdAt,
       updated_at: m.updatedAt,
-      checks: this.checkNames(m).map((name) => ({
+      checks: this.checkResults(m)?.map((c) => ({ ...c, updated_at: now() })) ?? this.checkNames(m).map((name) => ({
         name,
         status: m.state !== "started" ? "warning" : failing ? "critical" : "passing",
         output: m.state !== "started" ? "waiting for status update" : failing ? "HTTP GET /healthz: 503" : "HTTP GET /healthz: 200 OK",
@@ -171,7 +188,7 @@ export class FakeFly {
     };
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  protected async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString("utf8");
@@ -288,6 +305,7 @@ export class FakeFly {
       case "GET /apps/{app_name}":
         return send(200, { id: app.id, name: app.name, status: "deployed", organization: { name: app.org, slug: app.org } });
       case "DELETE /apps/{app_name}":
+        for (const mm of app.machines.values()) this.onDestroy(mm);
         this.apps.delete(app.name);
         return send(202, undefined);
       case "GET /apps/{app_name}/machines":
@@ -312,6 +330,11 @@ export class FakeFly {
         };
         this.newVersion(mm);
         app.machines.set(mm.id, mm);
+        const refused = this.onVersion(app, mm);
+        if (refused) {
+          app.machines.delete(mm.id);
+          return fail(422, refused);
+        }
         return send(200, this.machineBody(mm));
       }
       case "GET /apps/{app_name}/machines/{machine_id}":
@@ -320,11 +343,14 @@ export class FakeFly {
         if (leaseBlocks(m!)) return fail(409, `machine ${m!.id} is leased by ${m!.lease!.owner} until ${new Date(m!.lease!.expiresAt).toISOString()}`);
         m!.config = structuredClone(body.config as Record<string, unknown>);
         this.newVersion(m!);
+        const refusedUpdate = this.onVersion(app, m!);
+        if (refusedUpdate) return fail(422, refusedUpdate);
         return send(200, this.machineBody(m!));
       }
       case "DELETE /apps/{app_name}/machines/{machine_id}":
         if (leaseBlocks(m!)) return fail(409, `machine ${m!.id} is leased by ${m!.lease!.owner}`);
         app.machines.delete(m!.id);
+        this.onDestroy(m!);
         return send(200, undefined);
       case "POST /apps/{app_name}/machines/{machine_id}/cordon":
         m!.cordoned = true;

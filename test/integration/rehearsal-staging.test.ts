@@ -1,0 +1,113 @@
+/**
+ * Rehearsal of staging: the program we ship with the committed Pulumi.staging.yaml and
+ * policies/config/staging.json, driven by the CLI as the workflows run it, on the real engine;
+ * Fly is the emulator (machines are processes behind an emulated fly-proxy), GitHub and Cloudflare
+ * are provider doubles. Steady load runs through the emulated proxy from the first deploy on, and
+ * every request is counted.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRehearsal, type Rehearsal } from "../support/rehearsal";
+import { LOAD_USER_AGENT, steadyLoad } from "../support/steady-load";
+
+let r: Rehearsal;
+let load: ReturnType<typeof steadyLoad> | undefined;
+const releases: Record<string, string> = {};
+
+async function statusJson(): Promise<Record<string, unknown>> {
+  const s = await r.cli("status", "--stack", "staging", "--json");
+  try {
+    return JSON.parse(s.all.slice(s.all.indexOf("{"))) as Record<string, unknown>;
+  } catch {
+    throw new Error(`status --json did not print JSON:\n${s.all}`);
+  }
+}
+
+describe("rehearsal: staging, the shipped program on the real engine", () => {
+  beforeAll(async () => {
+    r = await startRehearsal("staging");
+    releases.r1 = r.image("r1");
+    releases.r2 = r.image("r2");
+    releases.unhealthy = r.image("unhealthy", { env: { FAIL_HEALTH: "1" } });
+    releases.failsLater = r.image("fails-later", { env: { FAIL_AFTER_MS: "15000" } });
+  });
+  afterAll(async () => {
+    await load?.stop();
+    await r?.cleanup();
+  });
+
+  it("first deploy: machines created and gated on the emulator, GitHub and Cloudflare through their doubles", async () => {
+    const d = await r.cli("deploy", "--stack", "staging", "--release", releases.r1!);
+    expect(d.all, d.all).toMatch(/SUCCEEDED/);
+    expect(d.exitCode).toBe(0);
+    const s = await statusJson();
+    expect(s).toMatchObject({ release: releases.r1, healthy: true, consistent: true });
+    const created = JSON.parse(fs.readFileSync(r.doubleState, "utf8")) as unknown;
+    expect(JSON.stringify(created)).toMatch(/RepositoryEnvironment/);
+    expect(JSON.stringify(created)).toMatch(/DnsRecord/);
+    load = steadyLoad(r.fly.proxyUrl, r.hostname);
+  });
+
+  it("a pull request's preview writes its comment and passes the staging policies", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fd-comment-")), "comment.md");
+    const p = await r.cli("preview", "--stack", "staging", "--comment-file", file);
+    expect(p.exitCode, p.all).toBe(0);
+    const comment = fs.readFileSync(file, "utf8");
+    expect(comment).toMatch(/staging/);
+    expect(comment).not.toMatch(/mandatory/);
+  });
+
+  it("a good release: gate on the emulated machines, switch, bake; no request fails", async () => {
+    const before = load!.tally.failed;
+    const d = await r.cli("deploy", "--stack", "staging", "--release", releases.r2!);
+    expect(d.exitCode, d.all).toBe(0);
+    expect(load!.tally.failed - before).toBe(0);
+    expect(await statusJson()).toMatchObject({ release: releases.r2, healthy: true, consistent: true });
+  });
+
+  it("a release that fails its gate is never served", async () => {
+    const before = load!.tally.failed;
+    const d = await r.cli("deploy", "--stack", "staging", "--release", releases.unhealthy!);
+    expect(d.exitCode, d.all).not.toBe(0);
+    expect(d.all).toMatch(/gate|health/i);
+    expect(load!.tally.failed - before).toBe(0);
+    expect(load!.tally.served[releases.unhealthy!] ?? 0).toBe(0);
+    expect(await statusJson()).toMatchObject({ release: releases.r2, healthy: true, consistent: true });
+  });
+
+  it("a release that fails after the switch is reverted, traffic first", async () => {
+    const before = load!.tally.failed;
+    const d = await r.cli("deploy", "--stack", "staging", "--release", releases.failsLater!);
+    expect(d.exitCode, d.all).not.toBe(0);
+    expect(d.all).toMatch(/revert/i);
+    // The load saw the release fail (it was served), and nothing fails once the revert is done.
+    expect(load!.tally.failed - before).toBeGreaterThan(0);
+    const afterRevert = load!.tally.failed;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(load!.tally.failed).toBe(afterRevert);
+    const s = await statusJson();
+    expect(s).toMatchObject({ release: releases.r2, healthy: true, consistent: true });
+  });
+
+  it("rollback returns to the previous release, the warm slot checked machine by machine", async () => {
+    const before = load!.tally.failed;
+    const d = await r.cli("rollback", "--stack", "staging");
+    expect(d.exitCode, d.all).toBe(0);
+    expect(load!.tally.failed - before).toBe(0);
+    expect(await statusJson()).toMatchObject({ release: releases.r1, healthy: true, consistent: true });
+  });
+
+  it("drift is clean right after", async () => {
+    const d = await r.cli("drift", "--stack", "staging");
+    expect(d.exitCode, d.all).toBe(0);
+  });
+
+  it("every request of the steady load was counted, by the load and by the emulated proxy", async () => {
+    const t = await load!.stop();
+    load = undefined;
+    expect(t.requests).toBeGreaterThan(100);
+    expect(r.fly.proxyCount(r.hostname, LOAD_USER_AGENT)).toBe(t.requests);
+  });
+});

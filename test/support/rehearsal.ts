@@ -1,0 +1,137 @@
+/**
+ * The rehearsal's harness: the program we ship (`infra/`, the committed `Pulumi.<stack>.yaml`,
+ * `policies/config/<stack>.json`) driven by the CLI exactly as the workflows run it, on the real
+ * engine, with only what is out of reach replaced: Fly by the emulator (machines are processes,
+ * its proxy routes by Host), GitHub and Cloudflare by provider doubles at the plugin boundary.
+ * Only endpoints, credentials and the deploy window's clock come from the environment.
+ */
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { execa } from "execa";
+import YAML from "yaml";
+import { FlyEmulator, sampleAppImage, type ImageSpec } from "../fly-emulator";
+import { installProviderDoubles } from "../provider-doubles/install";
+import { EDGE_ENV } from "../../components/bluegreen/edge";
+import { POLICY_NOW_ENV } from "../../policies/rules/deploy-window";
+import { projectDir } from "../../stacks/workspace";
+
+export type CloudStack = "staging" | "production";
+
+/** The committed stack file's settings the rehearsal needs to know (app, hostname). */
+export function committedSettings(stack: CloudStack): { app: string; hostname: string; bakeSeconds: number } {
+  const doc = YAML.parse(fs.readFileSync(path.join(projectDir, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  const fly = doc.config["flightdeck:fly"] as { app: string };
+  const cf = doc.config["flightdeck:cloudflare"] as { hostname: string };
+  return { app: fly.app, hostname: cf.hostname, bakeSeconds: Number(doc.config["flightdeck:bakeSeconds"] ?? 0) };
+}
+
+/** A pinned image reference for a label, as CI's push would print it: `registry.fly.io/<app>@sha256:…`. */
+export function releaseRef(app: string, label: string): string {
+  return `registry.fly.io/${app}@sha256:${crypto.createHash("sha256").update(label).digest("hex")}`;
+}
+
+/**
+ * The next Tuesday 10:00 in Los Angeles (inside every committed deploy window) as an ISO instant:
+ * the deploy window's clock in the rehearsal, so the committed production window is applied as it
+ * is at whatever hour the tests run.
+ */
+export function insideDeployWindow(from = new Date()): string {
+  const d = new Date(from.getTime());
+  d.setUTCDate(d.getUTCDate() + ((9 - d.getUTCDay()) % 7 || 7));
+  // 10:00 PST is 18:00Z; in PDT 17:00Z: both inside 09:00–17:00 Los Angeles.
+  d.setUTCHours(18, 0, 0, 0);
+  return d.toISOString();
+}
+
+export interface Rehearsal {
+  stack: CloudStack;
+  app: string;
+  hostname: string;
+  fly: FlyEmulator;
+  /** The environment every CLI run gets (what a runner's job sets, pointed at the doubles). */
+  env: Record<string, string>;
+  doubleState: string;
+  /** The checkout the CLI runs in. */
+  workDir: string;
+  /** Adds an image to the emulated registry under a pinned reference; returns the reference. */
+  image(label: string, spec?: Partial<ImageSpec>): string;
+  /** `npm run flightdeck -- <args>` as the workflows run it. */
+  cli(...args: string[]): Promise<{ exitCode: number; all: string }>;
+  cleanup(): Promise<void>;
+}
+
+/** What a checkout holds that the program, the driver and the policies read; the rest stays behind. */
+const NOT_SHIPPED = new Set(["node_modules", ".pulumi", ".git", ".tools", "test", "bench", "docs"]);
+
+/**
+ * A checkout of the project as a runner's job has it: the files as they are here, node_modules
+ * linked. The rehearsal runs there, never in the repository: the engine writes into the stack file
+ * it uses (`encryptionsalt` on first use, config re-serialized), and the committed one must stay as
+ * committed.
+ */
+function checkout(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const entry of fs.readdirSync(projectDir)) {
+    if (NOT_SHIPPED.has(entry) || /^Pulumi\.test-.*\.yaml$/.test(entry)) continue;
+    fs.cpSync(path.join(projectDir, entry), path.join(dir, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(projectDir, "node_modules"), path.join(dir, "node_modules"));
+  return dir;
+}
+
+export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
+  const { app, hostname } = committedSettings(stack);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `flightdeck-rehearsal-${stack}-`));
+  const workDir = checkout(path.join(tmp, "checkout"));
+  const stackFile = path.join(workDir, `Pulumi.${stack}.yaml`);
+  const committedStackFile = fs.readFileSync(stackFile);
+  const home = path.join(tmp, "home");
+  const backend = path.join(tmp, "state");
+  fs.mkdirSync(backend, { recursive: true });
+  const doubleState = path.join(tmp, "providers.json");
+  installProviderDoubles(home, { stateFile: doubleState });
+  const fly = new FlyEmulator();
+  await fly.start();
+  const env: Record<string, string> = {
+    PULUMI_HOME: home,
+    PULUMI_BACKEND_URL: `file://${backend}`,
+    PULUMI_CONFIG_PASSPHRASE: "rehearsal-passphrase",
+    FLY_API_HOSTNAME: fly.url,
+    FLY_API_TOKEN: fly.token,
+    [EDGE_ENV]: fly.proxyUrl,
+    GITHUB_TOKEN: "ghp_rehearsal0000000000000000000000000000",
+    CLOUDFLARE_API_TOKEN: "rehearsal-cloudflare-token",
+    [POLICY_NOW_ENV]: insideDeployWindow(),
+  };
+  return {
+    stack,
+    app,
+    hostname,
+    fly,
+    env,
+    doubleState,
+    workDir,
+    image(label, spec = {}) {
+      const ref = releaseRef(app, label);
+      fly.registry.add(ref, { ...sampleAppImage(), ...spec, env: { ...sampleAppImage().env, ...(spec.env ?? {}) } });
+      return ref;
+    },
+    async cli(...args) {
+      // Every job starts from a fresh checkout: whatever the last run wrote into the stack file is gone.
+      fs.writeFileSync(stackFile, committedStackFile);
+      const r = await execa("node", ["--import", "tsx", path.join(workDir, "stacks/cli.ts"), ...args], {
+        cwd: workDir,
+        env: { ...process.env, ...env },
+        reject: false,
+        all: true,
+      });
+      return { exitCode: r.exitCode ?? 1, all: r.all ?? "" };
+    },
+    async cleanup() {
+      await fly.stop();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}

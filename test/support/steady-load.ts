@@ -1,0 +1,62 @@
+import { Pool } from "undici";
+
+export interface LoadTally {
+  requests: number;
+  /** Answers by status ("200", "503", …) and connection errors ("error"). */
+  byStatus: Record<string, number>;
+  /** Releases served (from /version), with how many answers each. */
+  served: Record<string, number>;
+  failed: number;
+  /** When the first and last failed answers came (epoch ms), for "how long until traffic was back". */
+  firstFailureAt?: number;
+  lastFailureAt?: number;
+}
+
+/**
+ * Steady load on a public hostname through an edge (the emulated fly-proxy): `concurrency` loops,
+ * each sending GET /version with `Host: <hostname>` back to back, every answer counted. Why not
+ * wrk: the test reads each answer's release, and counts must be exact to compare with the proxy's.
+ */
+/** The User-Agent every steady-load request carries, so the proxy's count of them can be read apart from probes. */
+export const LOAD_USER_AGENT = "flightdeck-steady-load";
+
+export function steadyLoad(edgeUrl: string, hostname: string, concurrency = 4) {
+  const pool = new Pool(edgeUrl, { connections: concurrency, pipelining: 1 });
+  const tally: LoadTally = { requests: 0, byStatus: {}, served: {}, failed: 0 };
+  let running = true;
+  const fail = () => {
+    tally.failed++;
+    tally.firstFailureAt ??= Date.now();
+    tally.lastFailureAt = Date.now();
+  };
+  const loop = async () => {
+    while (running) {
+      tally.requests++;
+      try {
+        const res = await pool.request({ path: "/version", method: "GET", headers: { host: hostname, "user-agent": LOAD_USER_AGENT }, headersTimeout: 5000, bodyTimeout: 5000 });
+        const text = await res.body.text();
+        tally.byStatus[res.statusCode] = (tally.byStatus[res.statusCode] ?? 0) + 1;
+        if (res.statusCode !== 200) {
+          fail();
+          continue;
+        }
+        const version = String((JSON.parse(text) as { version?: unknown }).version);
+        tally.served[version] = (tally.served[version] ?? 0) + 1;
+      } catch {
+        tally.byStatus.error = (tally.byStatus.error ?? 0) + 1;
+        fail();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+  };
+  const loops = Array.from({ length: concurrency }, loop);
+  return {
+    tally,
+    async stop(): Promise<LoadTally> {
+      running = false;
+      await Promise.all(loops);
+      await pool.close();
+      return { ...tally, byStatus: { ...tally.byStatus }, served: { ...tally.served } };
+    },
+  };
+}
