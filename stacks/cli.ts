@@ -123,8 +123,9 @@ program
   .description("Preview stacks with the policy pack; optionally write the pull request comment (markdown, secrets redacted).")
   .option("-s, --stack <stack...>", "stack name(s)", ["local"])
   .option("--comment-file <file>", "write the rendered PR comment here")
+  .option("--release <release>", "preview deploying this release (image digest) instead of the stack as it runs")
   .option("-v, --verbose", "show the engine's output")
-  .action(async (opts: { stack: string[]; commentFile?: string; verbose?: boolean }) => {
+  .action(async (opts: { stack: string[]; commentFile?: string; release?: string; verbose?: boolean }) => {
     const results = [];
     const redact: string[] = [];
     for (const name of opts.stack) {
@@ -138,11 +139,14 @@ program
       }
       const stack = await openStack(name);
       redact.push(...(await secretConfigValues(stack)));
-      const r = await previewStack(stack, { onOutput: engineOutput(opts.verbose) });
+      const r = await previewStack(stack, { onOutput: engineOutput(opts.verbose), ...(opts.release ? { release: opts.release } : {}) });
       results.push(r);
       const counts = Object.entries(r.summary).map(([k, v]) => `${k}: ${v}`).join(", ") || "no summary";
       // The same redaction as the comment's: a CI log is as public as the pull request.
-      console.log(scrub(`${r.ok ? "PREVIEWED" : "FAILED"} ${name}: ${counts}; ${r.policyViolations.length} policy violation(s)${r.error ? `\n  ${r.error.split("\n").join("\n  ")}` : ""}`, redact));
+      // Each violation with its message (the engine's own error lines name only the policy).
+      const violations = r.policyViolations.map((v) => `\n  ${v}`).join("");
+      const error = r.error ? `\n  ${r.error.split("\n").filter((l) => !/^- \[(mandatory|advisory)\]/.test(l.trim())).join("\n  ")}` : "";
+      console.log(scrub(`${r.ok ? "PREVIEWED" : "FAILED"} ${name}: ${counts}; ${r.policyViolations.length} policy violation(s)${violations}${error}`, redact));
     }
     const markdown = renderPreviewComment(results, { redact });
     if (opts.commentFile) {

@@ -6,6 +6,7 @@ import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import type { ResourceChange, StackPreviewResult } from "./pr-comment";
 import { liveSpec, planDeploy } from "./plan";
 import { isProviderConfigUpdate } from "./drift";
+import { formatPolicyEvent } from "./policy-event";
 import { readStackFile, writeUpdateConfig, type StackFile } from "./stack-file";
 import { deployedState, desiredSpec } from "./update";
 import { engineOptions, projectDir } from "./workspace";
@@ -14,13 +15,14 @@ export interface PreviewStackOptions {
   workDir?: string;
   /** The engine's output as it comes (already with secrets shown as `[secret]`). */
   onOutput?: (s: string) => void;
+  /**
+   * Preview deploying this release (as `deploy --release` would plan it) instead of the stack as it
+   * runs: what merging a given image would do, and the only preview a never-deployed stack without
+   * `release` in its config has.
+   */
+  release?: string;
 }
 
-/** One line per policy violation: `[mandatory] policy-name: message (resource)`. */
-export function formatPolicyEvent(e: NonNullable<EngineEvent["policyEvent"]>): string {
-  const where = e.resourceUrn ? ` (${e.resourceUrn.slice(e.resourceUrn.lastIndexOf("::") + 2)})` : "";
-  return `[${e.enforcementLevel}] ${e.policyName}: ${e.message.trim()}${where}`;
-}
 
 /** Collects changes and policy violations from the engine's events. */
 export function previewCollector() {
@@ -74,8 +76,8 @@ export async function previewStack(stack: Stack, opts: PreviewStackOptions = {})
     // What merging will do: a changed slot spec (flags, command…) ships to the idle slot through
     // the gate, exactly as `deploy` would plan it; otherwise the stack as it runs.
     const current = await deployedState(stack);
-    const release = current ? liveSpec(current).release : file.config.release;
-    if (current && release !== undefined) {
+    const release = opts.release ?? (current ? liveSpec(current).release : file.config.release);
+    if ((current || opts.release !== undefined) && release !== undefined) {
       const plan = planDeploy(current, await desiredSpec(stack, file, release, current));
       cfg = writeUpdateConfig(workDir, file, stack.name, plan.next);
     }

@@ -3,6 +3,7 @@ import { slotSpecFromConfig } from "../infra/config/delivery";
 import { secretValues } from "../infra/config/load";
 import { deliveryFromOutputs, liveSpec, type DeliveryState, type SlotSpec } from "./plan";
 import { writeUpdateConfig, type StackFile } from "./stack-file";
+import { formatPolicyEvent } from "./policy-event";
 import { firstLine } from "./steps";
 import { engineOptions, type Restore } from "./workspace";
 
@@ -61,10 +62,18 @@ export async function upTo(
     // update restates anyway, so it skips the refresh's second or two.
     if (opts.restore?.kind === "recover") await stack.refresh({ ...engine, message: `refresh before ${opts.restore.kind}` });
     if (opts.preview) {
+      const mandatory: string[] = [];
       try {
-        await stack.preview({ ...engine, message: `preview: ${message}` });
+        await stack.preview({
+          ...engine,
+          message: `preview: ${message}`,
+          onEvent: (e) => {
+            if (e.policyEvent?.enforcementLevel === "mandatory") mandatory.push(formatPolicyEvent(e.policyEvent));
+          },
+        });
       } catch (err) {
-        throw new PreviewRefusedError(firstLine(err), { cause: err });
+        // A policy's refusal is its message (what is wrong, and the fix), not the engine's summary line.
+        throw new PreviewRefusedError(mandatory.length > 0 ? [...new Set(mandatory)].join("\n") : firstLine(err), { cause: err });
       }
     }
     const up = await stack.up({ ...engine, message });
