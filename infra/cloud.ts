@@ -4,7 +4,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { BlueGreen } from "../components/bluegreen/bluegreen";
 import { FlyAppCore, type FlyConfig } from "../components/fly/fly-app";
-import { assertPinnedImage, featureEnv } from "../components/fly/plan";
+import { featureEnv } from "../components/fly/plan";
 import { flyPlatform } from "../components/fly/platform";
 import { declareTwoApps, flyTwoAppPlatform, twoAppName } from "../components/fly/two-app-platform";
 import { CONFIG_NAMESPACE, stackFileName } from "./config/parse";
@@ -53,13 +53,11 @@ function assertFeatureFlags(config: CloudConfig, ctx: CloudContext): void {
  * (`"cloudflare"`), and its delivery settings on GitHub and Cloudflare.
  */
 export function cloudEnvironment(config: CloudConfig, deployed: DeliveryState, ctx: CloudContext) {
-  // Fail before declaring anything: flags consistent across environments, images pinned.
+  // Fail before declaring anything: flags consistent across environments. An image not pinned by
+  // digest is the policy pack's to refuse (fly-image-pinned-by-digest, mandatory on every cloud
+  // stack, with the allowed registries), in preview, before anything changes; the machine
+  // provider's Check refuses it too, should the policy ever be disabled.
   assertFeatureFlags(config, ctx);
-  const file = stackFileName(ctx.stack);
-  for (const slot of ["blue", "green"] as const) {
-    const spec = deployed.slots[slot];
-    if (spec) assertPinnedImage(spec.release, `${file}: the release of slot ${slot}`);
-  }
   // Each slot runs what it was started with (flags, machine size): a config change reaches the
   // idle slot through deploy, never the live one in place.
   const slotEnv: Partial<Record<SlotName, Record<string, string>>> = {};

@@ -109,15 +109,13 @@ export interface SlotMachinesArgs {
   updateDeadlineMs: number;
   /** Whether the machines start out of rotation. */
   cordoned: boolean;
-  /** Who asks, for the error on an unpinned image. */
-  where: string;
 }
 
 /** The machines of one slot, `<app>-<slot>-<i>` (resource names `<prefix>-<slot>-<i>`), round-robin over the regions. */
 export function declareSlotMachines(prefix: string, args: SlotMachinesArgs, opts: pulumi.CustomResourceOptions): FlyMachine[] {
   const { fly, slot } = args;
   const config = pulumi.all([pulumi.output(args.image), pulumi.output(args.env)]).apply(([image, e]) =>
-    machineConfig({ fly, image: assertPinnedImage(image, args.where), slot, env: e, healthPath: args.healthPath }),
+    machineConfig({ fly, image, slot, env: e, healthPath: args.healthPath }),
   );
   return slotLayout(fly.app, slot, fly.machinesPerSlot, fly.regions).map(
     (p) =>
@@ -186,7 +184,6 @@ export class FlyApp extends pulumi.ComponentResource {
           healthPath,
           updateDeadlineMs,
           cordoned: slot !== args.liveSlot,
-          where: `FlyApp ${name}: releases.${slot}`,
         },
         // Secrets first, so a machine boots with them.
         { parent: this, dependsOn: [shared.secrets] },

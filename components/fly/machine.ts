@@ -244,15 +244,10 @@ export class FlyMachine extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
 
   constructor(name: string, args: FlyMachineArgs, opts?: pulumi.CustomResourceOptions) {
-    // Refuse a mutable image at construction when we can see it, and as soon as it resolves otherwise.
-    const cfg = args.config as unknown;
-    if (cfg && typeof cfg === "object" && !pulumi.Output.isInstance(cfg) && typeof (cfg as FlyMachineConfig).image === "string") {
-      assertPinnedImage((cfg as FlyMachineConfig).image, `FlyMachine ${name}`);
-    }
-    const config = pulumi.output(args.config).apply((c) => {
-      assertPinnedImage(c.image, `FlyMachine ${name}`);
-      return c;
-    });
+    // A mutable image is refused by the provider's Check (a failure naming this resource, in
+    // preview, beside the policy pack's verdict), not by throwing here: a throw in the program
+    // ends it before the policies report, with an "unhandled exception" instead of one message.
+    const config = args.config;
     super(
       flyMachineProvider,
       name,

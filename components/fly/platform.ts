@@ -52,7 +52,6 @@ export function flyPlatform(args: FlyPlatformArgs): BlueGreenPlatform {
           updateDeadlineMs: args.updateDeadlineMs ?? 120_000,
           // Every machine starts out of rotation: only the router, after the gate, puts a slot in.
           cordoned: true,
-          where: `fly platform: release of slot ${slot}`,
         },
         { parent, dependsOn: args.dependsOn ?? [] },
       );

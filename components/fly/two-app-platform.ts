@@ -75,7 +75,6 @@ export function flyTwoAppPlatform(args: FlyTwoAppPlatformArgs): BlueGreenPlatfor
           healthPath: args.healthPath ?? "/healthz",
           updateDeadlineMs: args.updateDeadlineMs ?? 120_000,
           cordoned: false,
-          where: `fly two-app platform: release of slot ${slot}`,
         },
         { parent, dependsOn: [app.secrets] },
       );
