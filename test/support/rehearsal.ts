@@ -9,7 +9,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { execa } from "execa";
+import { spawn } from "node:child_process";
 import YAML from "yaml";
 import { FlyEmulator, sampleAppImage, type ImageSpec } from "../fly-emulator";
 import { installProviderDoubles } from "../provider-doubles/install";
@@ -40,7 +40,15 @@ export function releaseRef(app: string, label: string): string {
 export function insideDeployWindow(from = new Date()): string {
   const d = new Date(from.getTime());
   d.setUTCDate(d.getUTCDate() + ((9 - d.getUTCDay()) % 7 || 7));
-  // 10:00 PST is 18:00Z; in PDT 17:00Z: both inside 09:00–17:00 Los Angeles.
+  // 18:00Z is 10:00 PST or 11:00 PDT: inside 09:00–17:00 Los Angeles either way.
+  d.setUTCHours(18, 0, 0, 0);
+  return d.toISOString();
+}
+
+/** The next Saturday 18:00Z (10:00 or 11:00 in Los Angeles): outside the production deploy window. */
+export function outsideDeployWindow(from = new Date()): string {
+  const d = new Date(from.getTime());
+  d.setUTCDate(d.getUTCDate() + ((13 - d.getUTCDay()) % 7 || 7));
   d.setUTCHours(18, 0, 0, 0);
   return d.toISOString();
 }
@@ -59,6 +67,8 @@ export interface Rehearsal {
   image(label: string, spec?: Partial<ImageSpec>): string;
   /** `npm run flightdeck -- <args>` as the workflows run it. */
   cli(...args: string[]): Promise<{ exitCode: number; all: string }>;
+  /** The same, from a checkout whose stack file was edited (`edit` gets the committed one) or with more env. */
+  cliWith(opts: { editStackFile?: (doc: YAML.Document) => void; env?: Record<string, string> }, ...args: string[]): Promise<{ exitCode: number; all: string }>;
   cleanup(): Promise<void>;
 }
 
@@ -105,6 +115,30 @@ export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
     CLOUDFLARE_API_TOKEN: "rehearsal-cloudflare-token",
     [POLICY_NOW_ENV]: insideDeployWindow(),
   };
+  const cliWith: Rehearsal["cliWith"] = async (opts, ...args) => {
+    // Every job starts from a fresh checkout: whatever the last run wrote into the stack file is gone.
+    if (opts.editStackFile) {
+      const doc = YAML.parseDocument(committedStackFile.toString("utf8"));
+      opts.editStackFile(doc);
+      fs.writeFileSync(stackFile, doc.toString());
+    } else {
+      fs.writeFileSync(stackFile, committedStackFile);
+    }
+    // node:child_process, not execa: execa is ESM-only, and the Fly bench loads this under CommonJS.
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(workDir, "stacks/cli.ts"), ...args], {
+      cwd: workDir,
+      env: { ...process.env, ...env, ...(opts.env ?? {}) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let all = "";
+    child.stdout.on("data", (b: Buffer) => (all += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (all += b.toString()));
+    const exitCode = await new Promise<number>((resolve) => {
+      child.on("error", (e) => ((all += `\n${e.message}`), resolve(1)));
+      child.on("close", (code) => resolve(code ?? 1));
+    });
+    return { exitCode, all: all.trimEnd() };
+  };
   return {
     stack,
     app,
@@ -118,17 +152,8 @@ export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
       fly.registry.add(ref, { ...sampleAppImage(), ...spec, env: { ...sampleAppImage().env, ...(spec.env ?? {}) } });
       return ref;
     },
-    async cli(...args) {
-      // Every job starts from a fresh checkout: whatever the last run wrote into the stack file is gone.
-      fs.writeFileSync(stackFile, committedStackFile);
-      const r = await execa("node", ["--import", "tsx", path.join(workDir, "stacks/cli.ts"), ...args], {
-        cwd: workDir,
-        env: { ...process.env, ...env },
-        reject: false,
-        all: true,
-      });
-      return { exitCode: r.exitCode ?? 1, all: r.all ?? "" };
-    },
+    cli: (...args) => cliWith({}, ...args),
+    cliWith,
     async cleanup() {
       await fly.stop();
       fs.rmSync(tmp, { recursive: true, force: true });

@@ -6,6 +6,8 @@ export interface LoadTally {
   byStatus: Record<string, number>;
   /** Releases served (from /version), with how many answers each. */
   served: Record<string, number>;
+  /** When each release first and last answered (epoch ms): the switch's overlap, when traffic moved. */
+  servedBetween: Record<string, { first: number; last: number }>;
   failed: number;
   /** When the first and last failed answers came (epoch ms), for "how long until traffic was back". */
   firstFailureAt?: number;
@@ -22,7 +24,7 @@ export const LOAD_USER_AGENT = "flightdeck-steady-load";
 
 export function steadyLoad(edgeUrl: string, hostname: string, concurrency = 4) {
   const pool = new Pool(edgeUrl, { connections: concurrency, pipelining: 1 });
-  const tally: LoadTally = { requests: 0, byStatus: {}, served: {}, failed: 0 };
+  const tally: LoadTally = { requests: 0, byStatus: {}, served: {}, servedBetween: {}, failed: 0 };
   let running = true;
   const fail = () => {
     tally.failed++;
@@ -42,6 +44,9 @@ export function steadyLoad(edgeUrl: string, hostname: string, concurrency = 4) {
         }
         const version = String((JSON.parse(text) as { version?: unknown }).version);
         tally.served[version] = (tally.served[version] ?? 0) + 1;
+        const now = Date.now();
+        const between = (tally.servedBetween[version] ??= { first: now, last: now });
+        between.last = now;
       } catch {
         tally.byStatus.error = (tally.byStatus.error ?? 0) + 1;
         fail();
@@ -56,7 +61,7 @@ export function steadyLoad(edgeUrl: string, hostname: string, concurrency = 4) {
       running = false;
       await Promise.all(loops);
       await pool.close();
-      return { ...tally, byStatus: { ...tally.byStatus }, served: { ...tally.served } };
+      return { ...tally, byStatus: { ...tally.byStatus }, served: { ...tally.served }, servedBetween: structuredClone(tally.servedBetween) };
     },
   };
 }
