@@ -9,7 +9,7 @@ import { deploy } from "../stacks/deploy";
 import { rollback } from "../stacks/rollback";
 import { localTestStack } from "../test/support/local-stack";
 import type { LoadSample } from "./load";
-import { writeResults, type Figure } from "./results";
+import { figure, writeResults, type Figure } from "./results";
 
 const RATE = Number(process.env.BENCH_RATE ?? 250);
 const root = path.resolve(__dirname, "..");
@@ -45,11 +45,6 @@ async function startLoad(url: string): Promise<{ stop(): Promise<LoadRun> }> {
 
 const failed = (s: LoadSample) => s.status !== 200;
 
-function figure(name: string, value: number, unit: string, target: string, met: boolean): Figure {
-  const f = { name, value: Math.round(value * 100) / 100, unit, target, met };
-  console.log(`${met ? "✓" : "✗"} ${name.padEnd(52)} ${String(f.value).padStart(9)} ${unit.padEnd(4)} target ${target}`);
-  return f;
-}
 
 async function main(): Promise<void> {
   const figures: Figure[] = [];

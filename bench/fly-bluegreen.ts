@@ -10,16 +10,11 @@ import { deploy } from "../stacks/deploy";
 import { rollback } from "../stacks/rollback";
 import { startRehearsal } from "../test/support/rehearsal";
 import { steadyLoad, type LoadTally } from "../test/support/steady-load";
-import { writeResults, type Figure } from "./results";
+import { figure, writeResults, type Figure } from "./results";
 
 const STACK = "staging";
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 4);
 
-function figure(name: string, value: number, unit: string, target: string, met: boolean): Figure {
-  const f = { name, value: Math.round(value * 100) / 100, unit, target, met };
-  console.log(`${met ? "✓" : "✗"} ${name.padEnd(56)} ${String(f.value).padStart(9)} ${unit.padEnd(4)} target ${target}`);
-  return f;
-}
 
 async function main(): Promise<void> {
   const figures: Figure[] = [];

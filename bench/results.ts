@@ -13,6 +13,13 @@ export interface Figure {
 
 const root = path.resolve(__dirname, "..");
 
+/** A figure, rounded to two decimals, printed beside its target as it is measured. */
+export function figure(name: string, value: number, unit: string, target: string, met: boolean): Figure {
+  const f = { name, value: Math.round(value * 100) / 100, unit, target, met };
+  console.log(`${met ? "✓" : "✗"} ${name.padEnd(56)} ${String(f.value).padStart(9)} ${unit.padEnd(4)} target ${target}`);
+  return f;
+}
+
 /**
  * Writes bench/results/<name>.json (`{figures, …extra, commit}`) and <name>.md (a table) — the
  * shape every benchmark of the project reports in.

@@ -67,6 +67,8 @@ export interface Rehearsal {
   image(label: string, spec?: Partial<ImageSpec>): string;
   /** `npm run flightdeck -- <args>` as the workflows run it. */
   cli(...args: string[]): Promise<{ exitCode: number; all: string }>;
+  /** `status --json` of the rehearsed stack, parsed (an error quoting the output if it is not JSON). */
+  status(): Promise<Record<string, unknown>>;
   /** The same, from a checkout whose stack file was edited (`edit` gets the committed one) or with more env. */
   cliWith(opts: { editStackFile?: (doc: YAML.Document) => void; env?: Record<string, string> }, ...args: string[]): Promise<{ exitCode: number; all: string }>;
   cleanup(): Promise<void>;
@@ -154,6 +156,14 @@ export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
     },
     cli: (...args) => cliWith({}, ...args),
     cliWith,
+    async status() {
+      const s = await cliWith({}, "status", "--stack", stack, "--json");
+      try {
+        return JSON.parse(s.all.slice(s.all.indexOf("{"))) as Record<string, unknown>;
+      } catch {
+        throw new Error(`status --json did not print JSON:\n${s.all}`);
+      }
+    },
     async cleanup() {
       await fly.stop();
       fs.rmSync(tmp, { recursive: true, force: true });

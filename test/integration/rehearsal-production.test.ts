@@ -1,0 +1,153 @@
+/**
+ * Rehearsal of production: the program we ship with the committed Pulumi.production.yaml (two
+ * machines per slot in two regions, a 120 s bake, reviewers, a ruleset) and the committed
+ * policies/config/production.json, driven by the CLI as the workflows run it, on the real engine.
+ * Fly is the emulator; GitHub and Cloudflare are provider doubles. The deploy window's clock is the
+ * only thing set: inside the window unless a test says otherwise.
+ *
+ * The previews first (nothing deployed yet, the release given as CI's merge job would): the
+ * committed config passes every mandatory policy, and each way of getting production wrong is
+ * refused with the message of the guard that owns it.
+ */
+import * as fs from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type YAML from "yaml";
+import { outsideDeployWindow, startRehearsal, type Rehearsal } from "../support/rehearsal";
+import { expectEveryRequestCounted, expectRevertedAfterSwitch } from "../support/rehearsal-scenarios";
+import { steadyLoad } from "../support/steady-load";
+import { POLICY_NOW_ENV } from "../../policies/rules/deploy-window";
+
+let r: Rehearsal;
+let load: ReturnType<typeof steadyLoad> | undefined;
+let failedDuringPostSwitchFailure = 0;
+const releases: Record<string, string> = {};
+const STACK = "production";
+/** A production deploy: machines in two regions, the gate (5 healthy probes), the switch, the 120 s bake. */
+const DEPLOY_TIMEOUT_MS = 300_000;
+
+/** `[mandatory] <policy>:` lines of a preview's output. */
+function mandatoryViolations(out: string): string[] {
+  return [...out.matchAll(/\[mandatory\] ([a-z-]+):/g)].map((m) => m[1]!);
+}
+
+const previewWith = (edit: ((doc: YAML.Document) => void) | undefined, release: string) =>
+  r.cliWith(edit ? { editStackFile: edit } : {}, "preview", "--stack", STACK, "--release", release);
+
+describe("rehearsal: production, the shipped program on the real engine", () => {
+  beforeAll(async () => {
+    r = await startRehearsal(STACK);
+    releases.r1 = r.image("r1");
+    releases.r2 = r.image("r2");
+    releases.failsLater = r.image("fails-later", { env: { FAIL_AFTER_MS: "40000" } });
+  });
+  afterAll(async () => {
+    await load?.stop();
+    await r?.cleanup();
+  });
+
+  it("a preview of the committed production config passes every mandatory policy", async () => {
+    const p = await previewWith(undefined, releases.r1!);
+    expect(p.exitCode, p.all).toBe(0);
+    expect(p.all).toMatch(/PREVIEWED production: create: \d+; 0 policy violation\(s\)/);
+  });
+
+  it("one machine per slot in one region: refused by fly-machine-redundancy", async () => {
+    const p = await previewWith((doc) => {
+      doc.setIn(["config", "flightdeck:fly", "machinesPerSlot"], 1);
+      doc.setIn(["config", "flightdeck:fly", "regions"], doc.createNode(["ams"]));
+    }, releases.r1!);
+    expect(p.exitCode, p.all).not.toBe(0);
+    expect(mandatoryViolations(p.all), p.all).toContain("fly-machine-redundancy");
+    expect(p.all).toMatch(/machine/i);
+  });
+
+  it("a :latest image: refused by fly-image-pinned-by-digest", async () => {
+    const p = await previewWith(undefined, "registry.fly.io/flightdeck-production:latest");
+    expect(p.exitCode, p.all).not.toBe(0);
+    expect(mandatoryViolations(p.all), p.all).toContain("fly-image-pinned-by-digest");
+  });
+
+  it("a plaintext app secret in the stack file: refused before the engine changes anything, naming file and key", async () => {
+    const p = await previewWith((doc) => {
+      doc.setIn(["config", "flightdeck:appSecrets"], doc.createNode({ API_KEY: "sk_live_rehearsal_plaintext" }));
+    }, releases.r1!);
+    expect(p.exitCode, p.all).not.toBe(0);
+    expect(p.all).toMatch(/Pulumi\.production\.yaml/);
+    expect(p.all).toMatch(/flightdeck:appSecrets/);
+    expect(p.all).toMatch(/plaintext/);
+    expect(p.all).not.toMatch(/sk_live_rehearsal_plaintext/);
+  });
+
+  it("no reviewers, merge declared the release: refused by protected-deploy-environment", async () => {
+    const p = await previewWith((doc) => {
+      doc.setIn(["config", "flightdeck:github", "reviewers"], doc.createNode({ users: [], teams: [] }));
+      doc.setIn(["config", "flightdeck:github", "mergeIsRelease"], true);
+    }, releases.r1!);
+    expect(p.exitCode, p.all).not.toBe(0);
+    expect(mandatoryViolations(p.all), p.all).toContain("protected-deploy-environment");
+  });
+
+  it("no reviewers at all: refused by the config check, naming the key", async () => {
+    const p = await previewWith((doc) => {
+      doc.setIn(["config", "flightdeck:github", "reviewers"], doc.createNode({ users: [], teams: [] }));
+    }, releases.r1!);
+    expect(p.exitCode, p.all).not.toBe(0);
+    expect(p.all).toMatch(/Pulumi\.production\.yaml/);
+    expect(p.all).toMatch(/reviewers/);
+  });
+
+  it("outside the deploy window a deploy is refused before anything changes", async () => {
+    const d = await r.cliWith({ env: { [POLICY_NOW_ENV]: outsideDeployWindow() } }, "deploy", "--stack", STACK, "--release", releases.r1!);
+    expect(d.exitCode, d.all).not.toBe(0);
+    expect(d.all).toMatch(/deploy-window/);
+    expect(r.fly.apps.size).toBe(0);
+  });
+
+  it("first deploy: two machines per slot in ams and iad, gated, switched, baked", async () => {
+    const d = await r.cli("deploy", "--stack", STACK, "--release", releases.r1!);
+    expect(d.exitCode, d.all).toBe(0);
+    expect(d.all).toMatch(/SUCCEEDED/);
+    const app = r.fly.apps.get(r.app)!;
+    const live = [...app.machines.values()].filter((m) => m.config.image === releases.r1);
+    expect(live.length).toBe(2);
+    expect(new Set(live.map((m) => m.region))).toEqual(new Set(["ams", "iad"]));
+    expect(await r.status()).toMatchObject({ release: releases.r1, healthy: true, consistent: true });
+    load = steadyLoad(r.fly.proxyUrl, r.hostname);
+  }, DEPLOY_TIMEOUT_MS);
+
+  it("a good release under steady load: no request fails, both machines of the new slot serve", async () => {
+    const before = load!.tally.failed;
+    const d = await r.cli("deploy", "--stack", STACK, "--release", releases.r2!);
+    expect(d.exitCode, d.all).toBe(0);
+    expect(load!.tally.failed - before).toBe(0);
+    expect(await r.status()).toMatchObject({ release: releases.r2, healthy: true, consistent: true });
+  }, DEPLOY_TIMEOUT_MS);
+
+  it("a release that fails after the switch is reverted during the bake; traffic is back at once", async () => {
+    failedDuringPostSwitchFailure = await expectRevertedAfterSwitch(r, releases.failsLater!, load!);
+    expect(await r.status()).toMatchObject({ release: releases.r2, healthy: true, consistent: true });
+  }, DEPLOY_TIMEOUT_MS);
+
+  it("rollback is never blocked: outside the deploy window it returns to the previous release", async () => {
+    const before = load!.tally.failed;
+    const d = await r.cliWith({ env: { [POLICY_NOW_ENV]: outsideDeployWindow() } }, "rollback", "--stack", STACK);
+    expect(d.exitCode, d.all).toBe(0);
+    expect(load!.tally.failed - before).toBe(0);
+    const s = await r.status();
+    expect(s).toMatchObject({ release: releases.r1, healthy: true, consistent: true });
+  });
+
+  it("drift is clean right after, and the doubles hold the production environment with its reviewers", async () => {
+    const d = await r.cli("drift", "--stack", STACK);
+    expect(d.exitCode, d.all).toBe(0);
+    const held = fs.readFileSync(r.doubleState, "utf8");
+    expect(held).toMatch(/RepositoryEnvironment/);
+    expect(held).toMatch(/RepositoryRuleset/);
+  });
+
+  it("every request of the steady load was counted, by the load and by the emulated proxy", async () => {
+    const running = load!;
+    load = undefined; // stopped here, whatever the assertions say
+    await expectEveryRequestCounted(r, running, failedDuringPostSwitchFailure);
+  });
+});
