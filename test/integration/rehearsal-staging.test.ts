@@ -26,6 +26,7 @@ describe("rehearsal: staging, the shipped program on the real engine", () => {
     r = await startRehearsal("staging");
     releases.r1 = r.image("r1");
     releases.r2 = r.image("r2");
+    releases.r3 = r.image("r3");
     releases.unhealthy = r.image("unhealthy", { env: { FAIL_HEALTH: "1" } });
     releases.failsLater = r.image("fails-later", { env: { FAIL_AFTER_MS: "15000" } });
   });
@@ -93,6 +94,21 @@ describe("rehearsal: staging, the shipped program on the real engine", () => {
     expect(load!.tally.failed - before).toBe(0);
     expect(await r.status()).toMatchObject({ release: releases.r1, healthy: true, consistent: true });
   });
+
+  it("a driver killed (-9) mid-deploy, its machine created, is put right by the next deploy", async () => {
+    const before = load!.tally.failed;
+    const app = r.fly.apps.get(r.app)!;
+    const killed = r.cliStart({}, "deploy", "--stack", "staging", "--release", releases.r3!);
+    // Die as a runner does: once the idle slot's machine runs the new release, before the switch.
+    await expect.poll(() => [...app.machines.values()].some((m) => m.config.image === releases.r3 && m.state === "started"), { timeout: 90_000, interval: 100 }).toBe(true);
+    process.kill(killed.pid, "SIGKILL");
+    expect((await killed.done).exitCode).not.toBe(0);
+    const d = await r.cli("deploy", "--stack", "staging", "--release", releases.r3!);
+    expect(d.exitCode, d.all).toBe(0);
+    expect(d.all).toMatch(/recover/);
+    expect(load!.tally.failed - before).toBe(0);
+    expect(await r.status()).toMatchObject({ release: releases.r3, healthy: true, consistent: true });
+  }, DEPLOY_TIMEOUT_MS);
 
   it("drift is clean right after", async () => {
     const d = await r.cli("drift", "--stack", "staging");

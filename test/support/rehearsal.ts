@@ -67,6 +67,8 @@ export interface Rehearsal {
   image(label: string, spec?: Partial<ImageSpec>): string;
   /** `npm run flightdeck -- <args>` as the workflows run it. */
   cli(...args: string[]): Promise<{ exitCode: number; all: string }>;
+  /** The same, started: its pid (to `kill -9` it mid-run, as a runner dies) and its result. */
+  cliStart(opts: { editStackFile?: (doc: YAML.Document) => void; env?: Record<string, string> }, ...args: string[]): { pid: number; done: Promise<{ exitCode: number; all: string }> };
   /** `status --json` of the rehearsed stack, parsed (an error quoting the output if it is not JSON). */
   status(): Promise<Record<string, unknown>>;
   /** The same, from a checkout whose stack file was edited (`edit` gets the committed one) or with more env. */
@@ -117,7 +119,7 @@ export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
     CLOUDFLARE_API_TOKEN: "rehearsal-cloudflare-token",
     [POLICY_NOW_ENV]: insideDeployWindow(),
   };
-  const cliWith: Rehearsal["cliWith"] = async (opts, ...args) => {
+  const cliStart: Rehearsal["cliStart"] = (opts, ...args) => {
     // Every job starts from a fresh checkout: whatever the last run wrote into the stack file is gone.
     if (opts.editStackFile) {
       const doc = YAML.parseDocument(committedStackFile.toString("utf8"));
@@ -135,12 +137,13 @@ export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
     let all = "";
     child.stdout.on("data", (b: Buffer) => (all += b.toString()));
     child.stderr.on("data", (b: Buffer) => (all += b.toString()));
-    const exitCode = await new Promise<number>((resolve) => {
-      child.on("error", (e) => ((all += `\n${e.message}`), resolve(1)));
-      child.on("close", (code) => resolve(code ?? 1));
+    const done = new Promise<{ exitCode: number; all: string }>((resolve) => {
+      child.on("error", (e) => resolve({ exitCode: 1, all: `${all}\n${e.message}` }));
+      child.on("close", (code, signal) => resolve({ exitCode: code ?? (signal ? 128 : 1), all: all.trimEnd() }));
     });
-    return { exitCode, all: all.trimEnd() };
+    return { pid: child.pid ?? 0, done };
   };
+  const cliWith: Rehearsal["cliWith"] = (opts, ...args) => cliStart(opts, ...args).done;
   return {
     stack,
     app,
@@ -156,6 +159,7 @@ export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
     },
     cli: (...args) => cliWith({}, ...args),
     cliWith,
+    cliStart,
     async status() {
       const s = await cliWith({}, "status", "--stack", stack, "--json");
       try {
