@@ -53,7 +53,10 @@ export function machineConfig(args: {
   return {
     image: args.image,
     guest: { cpu_kind: args.fly.size.cpuKind, cpus: args.fly.size.cpus, memory_mb: args.fly.size.memoryMb },
-    env: args.env,
+    // The release the app reports on /version, as the local platform sets it: readiness, rollback
+    // and status compare answers with the release byte for byte, and Fly's FLY_IMAGE_REF is not
+    // documented to return a digest reference unchanged (docs/fly-emulator.md).
+    env: { ...args.env, APP_VERSION: args.image },
     services: [
       {
         protocol: "tcp",

@@ -85,7 +85,9 @@ async function waitHealthy(inputs: FlyMachineInputs, id: string, instanceId: str
   while (Date.now() < deadline) {
     last = (await flyFetch<FlyMachineBody>({ method: "GET", path: base, context: where(inputs, id) })).body;
     const checks = last.checks ?? [];
-    if (checks.every((c) => c.status === "passing")) return last;
+    // Every configured check must be listed and passing: an empty or partial list right after
+    // create (before Fly has run a check) is "not yet", not "all passing".
+    if (checks.length >= configuredChecks(inputs) && checks.every((c) => c.status === "passing")) return last;
     criticalSince = checks.some((c) => c.status === "critical") ? (criticalSince ?? Date.now()) : undefined;
     if (criticalSince !== undefined && Date.now() - criticalSince >= CRITICAL_GIVE_UP_MS) {
       throw new Error(`${where(inputs, id)}: checks critical for ${CRITICAL_GIVE_UP_MS} ms: ${failingChecks().join(", ")}`);
@@ -93,6 +95,12 @@ async function waitHealthy(inputs: FlyMachineInputs, id: string, instanceId: str
     await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
   }
   throw new Error(`${where(inputs, id)}: checks did not pass within ${inputs.updateDeadlineMs} ms: ${failingChecks().join(", ")}`);
+}
+
+/** How many checks the machine's config declares: top-level ones and each service's. */
+function configuredChecks(inputs: FlyMachineInputs): number {
+  const services = inputs.config.services ?? [];
+  return Object.keys(inputs.config.checks ?? {}).length + services.reduce((n, s) => n + (s.checks?.length ?? 0), 0);
 }
 
 /** How long a machine's checks may stay critical before its update fails (see waitHealthy). */
@@ -204,7 +212,9 @@ export const flyMachineProvider: pulumi.dynamic.ResourceProvider<FlyMachineInput
         path: `/apps/${seg(news.app)}/machines/${seg(id)}`,
         context: where(news, id),
         headers: { "fly-machine-lease-nonce": nonce },
-        body: { config: news.config, region: olds.placedRegion },
+        // An idle-slot machine stays out of rotation through its update: without the flag, Fly may
+        // register its services again and the new release would take live traffic before the gate.
+        body: { config: news.config, region: olds.placedRegion, ...(news.cordoned ? { skip_service_registration: true } : {}) },
       });
       const healthy = await waitHealthy(news, id, res.body.instance_id ?? "", deadline);
       return { outs: { ...outputsFrom(news, healthy, olds.placedRegion), cordoned: olds.cordoned } };

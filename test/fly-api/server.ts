@@ -76,6 +76,8 @@ export class FakeFly {
   /** Images whose machines fail their checks. */
   readonly failingImages = new Set<string>();
   startDelayMs = 30;
+  /** For this long after a version starts, the machine lists no checks at all (as before Fly has run one). */
+  checksListedAfterMs = 0;
   token = "test-token";
   private server?: http.Server;
   url = "";
@@ -178,7 +180,7 @@ export class FakeFly {
       image_ref: { registry: repo.split("/")[0], repository: repo.split("/").slice(1).join("/"), tag: "", digest: at >= 0 ? image.slice(at + 1) : "", labels: {} },
       created_at: m.createdAt,
       updated_at: m.updatedAt,
-      checks: this.checkResults(m)?.map((c) => ({ ...c, updated_at: now() })) ?? this.checkNames(m).map((name) => ({
+      checks: Date.now() - m.startAt < this.checksListedAfterMs ? [] : this.checkResults(m)?.map((c) => ({ ...c, updated_at: now() })) ?? this.checkNames(m).map((name) => ({
         name,
         status: m.state !== "started" ? "warning" : failing ? "critical" : "passing",
         output: m.state !== "started" ? "waiting for status update" : failing ? "HTTP GET /healthz: 503" : "HTTP GET /healthz: 200 OK",
@@ -341,10 +343,20 @@ export class FakeFly {
         return send(200, this.machineBody(m!));
       case "POST /apps/{app_name}/machines/{machine_id}": {
         if (leaseBlocks(m!)) return fail(409, `machine ${m!.id} is leased by ${m!.lease!.owner} until ${new Date(m!.lease!.expiresAt).toISOString()}`);
+        const { config, cordoned, instanceId, state, startAt, updatedAt } = m!;
+        const versionCount = m!.versions.length;
         m!.config = structuredClone(body.config as Record<string, unknown>);
+        // Assumed the pessimistic way (docs/fly-emulator.md): an update without
+        // skip_service_registration registers the machine's services, putting it in rotation.
+        m!.cordoned = body.skip_service_registration === true;
         this.newVersion(m!);
         const refusedUpdate = this.onVersion(app, m!);
-        if (refusedUpdate) return fail(422, refusedUpdate);
+        if (refusedUpdate) {
+          // Refused before anything changed: the machine keeps its config, version and process.
+          Object.assign(m!, { config, cordoned, instanceId, state, startAt, updatedAt });
+          m!.versions.splice(versionCount);
+          return fail(422, refusedUpdate);
+        }
         return send(200, this.machineBody(m!));
       }
       case "DELETE /apps/{app_name}/machines/{machine_id}":

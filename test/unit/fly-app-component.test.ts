@@ -85,7 +85,7 @@ describe("FlyApp", () => {
     expect(cfg(blue).image).toBe(digest("a"));
     expect(cfg(green).image).toBe(digest("b"));
     expect(cfg(green).metadata).toEqual({ flightdeck_slot: "green", flightdeck_release: digest("b") });
-    expect(cfg(blue).env).toEqual({ FLAG_DARK_MODE: "false", FLAG_NEW_CHECKOUT: "true" });
+    expect(cfg(blue).env).toEqual({ APP_VERSION: digest("a"), FLAG_DARK_MODE: "false", FLAG_NEW_CHECKOUT: "true" });
     expect(cfg(blue).services?.[0].checks?.[0]).toMatchObject({ type: "http", path: "/healthz", port: 8080 });
     expect(cfg(blue).guest).toEqual({ cpu_kind: "shared", cpus: 1, memory_mb: 256 });
   });

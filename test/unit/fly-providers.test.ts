@@ -121,6 +121,26 @@ describe("machine", () => {
     await expect(create({ name: "prov-app-nowhere" })).rejects.toThrow(/no capacity in any configured region \(ams: .*; ams: .*; iad: .*; iad: .*\)/);
   });
 
+  it("checks not listed yet are not taken for passing: a release whose checks fail once listed is refused", async () => {
+    fly.checksListedAfterMs = 1000;
+    fly.failingImages.add(img("7"));
+    try {
+      await expect(create({ name: "prov-app-unlisted", updateDeadlineMs: 3000, config: { ...machineInputs().config, image: img("7") } })).rejects.toThrow(/checks did not pass within 3000 ms: health=critical/);
+    } finally {
+      fly.checksListedAfterMs = 0;
+    }
+  }, 15_000);
+
+  it("an idle-slot machine stays out of rotation through its update (skip_service_registration sent again)", async () => {
+    const { id, outs } = await create({ name: "prov-app-green-1", cordoned: true });
+    const news = machineInputs({ name: "prov-app-green-1", cordoned: true, config: { ...machineInputs().config, image: img("f") } });
+    await flyMachineProvider.update!(id, outs, news);
+    const post = fly.log.filter((l) => l.method === "POST" && l.path === `/apps/prov-app/machines/${id}`).pop();
+    expect(post?.body).toMatchObject({ skip_service_registration: true });
+    // The test server assumes the pessimistic way: an update without the flag registers the services.
+    expect(fly.machine("prov-app", id).cordoned).toBe(true);
+  });
+
   it("updates in place under a lease: same id, new instance, lease released", async () => {
     const { id, outs } = await create({ name: "prov-app-upd" });
     const news = machineInputs({ name: "prov-app-upd", config: { ...machineInputs().config, image: img("b") } });
