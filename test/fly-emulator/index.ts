@@ -87,12 +87,13 @@ export class FlyEmulator extends FakeFly {
   }
 
   protected override onVersion(app: FakeApp, m: FakeMachine): string | undefined {
-    this.runtimes.get(m.id)?.stop();
-    this.runtimes.delete(m.id);
     const ref = String(m.config.image ?? "");
     const image = this.registry.get(ref);
-    // Assumption (docs/fly-emulator.md): Fly refuses to create or update a machine whose image it cannot pull.
+    // Assumption (docs/fly-emulator.md): Fly refuses to create or update a machine whose image it
+    // cannot pull, and the machine goes on running what it ran.
     if (!image) return `failed to get manifest ${ref}: MANIFEST_UNKNOWN: manifest unknown`;
+    this.runtimes.get(m.id)?.stop();
+    this.runtimes.delete(m.id);
     if (this.nextAddress > 254) return "the Fly emulator ran out of machine addresses (253 per emulator)";
     const addr = `${this.subnet}.${this.nextAddress++}`;
     const services = (m.config.services as { internal_port?: number; checks?: HttpCheckConfig[] }[] | undefined) ?? [];

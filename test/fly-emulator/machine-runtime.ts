@@ -30,7 +30,7 @@ export class MachineRuntime {
   restarts = 0;
   readonly logs: string[] = [];
   private child?: ChildProcess;
-  private startedAt = 0;
+  private readonly versionStartedAt = Date.now();
   private stopped = false;
   private readonly results = new Map<string, CheckResult>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -51,7 +51,6 @@ export class MachineRuntime {
 
   private spawn(): void {
     const [cmd, ...args] = this.image.crashAtStart ? [process.execPath, "-e", "process.exit(1)"] : this.image.command;
-    this.startedAt = Date.now();
     this.state = "started";
     const child = spawn(cmd!, args, {
       cwd: this.image.cwd,
@@ -91,7 +90,8 @@ export class MachineRuntime {
 
   private async runCheck(c: CheckSpec): Promise<void> {
     if (this.stopped) return;
-    const inGrace = Date.now() - this.startedAt < c.graceMs;
+    // Grace runs from the version's start, not each restart: a crash-looping machine goes critical.
+    const inGrace = Date.now() - this.versionStartedAt < c.graceMs;
     const set = (ok: boolean, output: string): void => {
       this.results.set(c.name, { name: c.name, status: ok ? "passing" : inGrace ? "warning" : "critical", output });
     };
