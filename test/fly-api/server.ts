@@ -180,7 +180,7 @@ export class FakeFly {
       image_ref: { registry: repo.split("/")[0], repository: repo.split("/").slice(1).join("/"), tag: "", digest: at >= 0 ? image.slice(at + 1) : "", labels: {} },
       created_at: m.createdAt,
       updated_at: m.updatedAt,
-      checks: Date.now() - m.startAt < this.checksListedAfterMs ? [] : this.checkResults(m)?.map((c) => ({ ...c, updated_at: now() })) ?? this.checkNames(m).map((name) => ({
+      checks: this.checksListedAfterMs > 0 && Date.now() - m.startAt < this.checksListedAfterMs ? [] : this.checkResults(m)?.map((c) => ({ ...c, updated_at: now() })) ?? this.checkNames(m).map((name) => ({
         name,
         status: m.state !== "started" ? "warning" : failing ? "critical" : "passing",
         output: m.state !== "started" ? "waiting for status update" : failing ? "HTTP GET /healthz: 503" : "HTTP GET /healthz: 200 OK",
