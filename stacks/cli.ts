@@ -27,7 +27,8 @@ function engineOutput(verbose: boolean | undefined) {
   return verbose ? (s: string) => process.stdout.write(s) : undefined;
 }
 
-const program = new Command()
+/** The CLI's commands and options, exported so tests can hold documents (runbooks) to them. */
+export const program = new Command()
   .name("flightdeck")
   .description("Deploy, roll back and inspect Flightdeck stacks through the Pulumi Automation API.");
 
@@ -171,17 +172,20 @@ program
   });
 
 // `flightdeck status | head`: a reader that stops reading is not an error worth a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on("error", (err: NodeJS.ErrnoException) => {
-    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw err;
-  });
+if (require.main === module) {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
 }
 
 /** Errors that are the caller's input, not a fault: their message is the whole story. */
 const userErrors = new Set(["StackConfigError", "UsageError", "DeployLockedError", "RollbackTargetError", "StackSetupError", "RollbackFailedError", "StateReadError"]);
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+// Parsed only when run as the CLI: tests import `program` to read its commands.
+if (require.main === module) program.parseAsync(process.argv).catch((err: unknown) => {
   const verbose = process.argv.includes("--verbose") || process.argv.includes("-v");
   const e = err instanceof Error ? err : new Error(String(err));
   // One clear message, no stack trace: the engine's long output is reduced to its cause.
