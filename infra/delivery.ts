@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PublicHostname } from "../components/cloudflare/public-hostname";
 import type { CloudflareRecordRef } from "../components/cloudflare/switch-plan";
 import { DeliveryEnvironments, type EnvironmentValuesArgs } from "../components/github/delivery-environments";
+import { MergeSettings, type MergeMethod } from "../components/github/merge-settings";
 import { TrunkProtection, type ProtectionMode } from "../components/github/trunk-protection";
 import type { CloudConfig } from "./config/schema";
 
@@ -36,6 +37,8 @@ export interface DeliveryOutputs {
   environmentVariableNames: string[];
   /** How this stack protects the default branch, when it declares that protection (see ownsTrunkProtection). */
   trunkProtection?: { mode: ProtectionMode; id: pulumi.Output<string> };
+  /** The repository's merge settings, when this stack declares them (see ownsMergeSettings). */
+  mergeSettings?: { mergeMethod: MergeMethod; repository: pulumi.Output<string> };
   /** The proxied record, for the Cloudflare router (`cloudflareSwitchPlan`). */
   publicHostname: {
     hostname: string;
@@ -61,6 +64,15 @@ export interface DeliveryOutputs {
  */
 export function ownsTrunkProtection(config: Pick<CloudConfig, "environment"> & { github: Pick<CloudConfig["github"], "protection"> }): boolean {
   return config.github.protection === "ruleset" || config.environment === "production";
+}
+
+/**
+ * Whether this stack declares the repository's merge settings. They belong to the repository, not
+ * to an environment, so exactly one stack owns them: production, whose policy pack holds the
+ * default branch to no merge commits (trunk-merge-settings).
+ */
+export function ownsMergeSettings(config: Pick<CloudConfig, "environment">): boolean {
+  return config.environment === "production";
 }
 
 export function declareDelivery(
@@ -115,6 +127,10 @@ export function declareDelivery(
       )
     : undefined;
 
+  const merge = ownsMergeSettings(config)
+    ? new MergeSettings(`${env}-merge-settings`, { repository: gh.repository, mergeMethod: gh.mergeMethod ?? "squash" }, githubOpts)
+    : undefined;
+
   const hostname = new PublicHostname(
     `${env}-hostname`,
     {
@@ -135,6 +151,7 @@ export function declareDelivery(
     environmentSecretNames: environments.secretNames.apply((names) => names[env] ?? []),
     environmentVariableNames: environments.variableNames[env] ?? [],
     trunkProtection: trunk ? { mode: trunk.mode, id: trunk.protectionId } : undefined,
+    mergeSettings: merge ? { mergeMethod: merge.mergeMethod, repository: merge.fullName } : undefined,
     publicHostname: {
       hostname: config.cloudflare.hostname,
       recordId: hostname.recordId,

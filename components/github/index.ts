@@ -1,2 +1,3 @@
 export * from "./delivery-environments";
+export * from "./merge-settings";
 export * from "./trunk-protection";

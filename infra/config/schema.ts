@@ -127,6 +127,12 @@ export const githubSchema = z
     requiredApprovals: z.number().int().min(0).max(6).default(1).describe("Approving reviews a pull request to the default branch needs."),
     protection: z.enum(["ruleset", "branch-protection"]).default("ruleset").describe("How the default branch is protected: a repository ruleset, or a classic branch protection rule."),
     enforceAdmins: z.boolean().default(true).describe("Admins are held to reviewers and branch protection too; false lets them bypass."),
+    mergeMethod: z
+      .enum(["squash", "rebase"])
+      .optional()
+      .describe(
+        "The repository's only merge method (never merge commits: the default branch stays linear); auto-merge on, head branches deleted on merge. Set by the production stack, which owns the repository's settings; squash when unset.",
+      ),
   })
   .strict()
   .describe("The GitHub repository: deploy environments and default-branch protection.");
@@ -151,7 +157,19 @@ const cloudShape = {
   cloudflare: cloudflareSchema,
 };
 
-export const stagingSchema = z.object({ environment: z.literal("staging").describe("Which environment this stack is: chooses the schema and the platform."), ...cloudShape }).strict();
+export const stagingSchema = z
+  .object({ environment: z.literal("staging").describe("Which environment this stack is: chooses the schema and the platform."), ...cloudShape })
+  .strict()
+  .superRefine((s, ctx) => {
+    // Merge settings are the repository's, not an environment's: one stack owns them (infra/delivery.ts).
+    if (s.github.mergeMethod !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["github", "mergeMethod"],
+        message: "no github.mergeMethod on staging: the repository's merge settings are declared by the production stack (set it in Pulumi.production.yaml)",
+      });
+    }
+  });
 export const productionSchema = z
   .object({ environment: z.literal("production").describe("Which environment this stack is: chooses the schema and the platform."), ...cloudShape })
   .strict()
