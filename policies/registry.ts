@@ -13,6 +13,7 @@ import { machineSizeCeiling } from "./rules/machine-size-ceiling";
 import { protectedDeployEnvironment } from "./rules/protected-deploy-environment";
 import { publicDnsProxied } from "./rules/public-dns-proxied";
 import { secretInputsAreSecrets } from "./rules/secret-inputs-are-secrets";
+import { trunkMergeSettings } from "./rules/trunk-merge-settings";
 
 export const policyPackName = "flightdeck";
 
@@ -25,6 +26,7 @@ export const policies: Policies = [
   secretInputsAreSecrets,
   protectedDeployEnvironment,
   defaultBranchProtected,
+  trunkMergeSettings,
   publicDnsProxied,
   machineSizeCeiling,
 ];
