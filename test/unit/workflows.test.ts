@@ -62,8 +62,8 @@ const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
 const group = (job: Job) => (typeof job.concurrency === "object" ? job.concurrency : undefined);
 
 describe("every workflow", () => {
-  it("the four workflows exist and parse", () => {
-    expect(files.sort()).toEqual(expect.arrayContaining(["deploy.yml", "drift.yml", "preview.yml", "rollback.yml"]));
+  it("the five workflows exist and parse", () => {
+    expect(files.sort()).toEqual(expect.arrayContaining(["auto-merge.yml", "deploy.yml", "drift.yml", "preview.yml", "rollback.yml"]));
     for (const f of files) expect(() => load(f), f).not.toThrow();
   });
 
@@ -106,10 +106,14 @@ describe("every workflow", () => {
 
   it("reads only the documented secrets, and the engine's GITHUB_TOKEN is the FLIGHTDECK_GITHUB_TOKEN PAT", () => {
     const allowed = ["FLY_API_TOKEN", "FLIGHTDECK_GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL"];
+    // auto-merge.yml runs no engine: its one secret is the token that enables auto-merge (see auto-merge.test.ts).
+    const own: Record<string, { allowed: string[]; token: string }> = {
+      "auto-merge.yml": { allowed: ["FLIGHTDECK_AUTOMERGE_TOKEN"], token: "${{ secrets.FLIGHTDECK_AUTOMERGE_TOKEN }}" },
+    };
     for (const f of files) {
       const text = fs.readFileSync(path.join(dir, f), "utf8");
-      for (const m of text.matchAll(/secrets\.([A-Z_]+)/g)) expect(allowed, `${f}: secrets.${m[1]}`).toContain(m[1]);
-      for (const m of text.matchAll(/GITHUB_TOKEN:\s*(.+)/g)) expect(m[1].trim(), f).toBe("${{ secrets.FLIGHTDECK_GITHUB_TOKEN }}");
+      for (const m of text.matchAll(/secrets\.([A-Z_]+)/g)) expect(own[f]?.allowed ?? allowed, `${f}: secrets.${m[1]}`).toContain(m[1]);
+      for (const m of text.matchAll(/GITHUB_TOKEN:\s*(.+)/g)) expect(m[1].trim(), f).toBe(own[f]?.token ?? "${{ secrets.FLIGHTDECK_GITHUB_TOKEN }}");
     }
   });
 
@@ -253,6 +257,13 @@ describe("required status checks and provider plugins", () => {
     const required = ((stackFileConfig(stack).github as { requiredChecks?: string[] }).requiredChecks ?? []);
     expect(required.length).toBeGreaterThan(0);
     for (const check of required) expect(prCheckNames(), `${stack}: required check "${check}"`).toContain(check);
+  });
+
+  it.each(["staging", "production"])("trunk-merge-settings in policies/config/%s.json lists exactly the checks the pull-request workflows report", (stack) => {
+    const config = JSON.parse(fs.readFileSync(path.resolve(__dirname, `../../policies/config/${stack}.json`), "utf8")) as Record<string, { reportedChecks?: string[] }>;
+    const listed = config["trunk-merge-settings"]?.reportedChecks;
+    expect(listed, `${stack}.json: trunk-merge-settings.reportedChecks`).toBeDefined();
+    expect([...listed!].sort()).toEqual([...new Set(prCheckNames())].sort());
   });
 
   it("every job that runs the engine on a cloud stack installs the provider plugins first", () => {
