@@ -5,6 +5,8 @@ import { driftOf } from "./drift-run";
 import { formatDrift } from "./drift";
 import { renderPreviewComment, scrub } from "./pr-comment";
 import { previewStack, secretConfigValues } from "./preview";
+import { backupStack, DEFAULT_KEEP } from "./backup";
+import { restore } from "./restore";
 import { rollback } from "./rollback";
 import { upAsIs } from "./up";
 import { deliveryMetrics, history, status } from "./status";
@@ -20,6 +22,12 @@ const stackOption = ["-s, --stack <stack>", "stack name", "local"] as const;
 function parseVersion(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a version number from \`history\`, found "${v}"`);
+  return n;
+}
+
+function parseCount(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of at least 1, found "${v}"`);
   return n;
 }
 
@@ -171,6 +179,34 @@ program
     if (report.drifted.length > 0) process.exitCode = 1;
   });
 
+program
+  .command("backup")
+  .description("Export a stack's state and update history to a file (secrets stay encrypted), keeping the newest --keep.")
+  .option(...stackOption)
+  .option("--dir <dir>", "where backups go (a folder per stack)", undefined)
+  .option("--keep <count>", `backups of this stack to keep (default ${DEFAULT_KEEP})`, parseCount)
+  .action(async (opts: { stack: string; dir?: string; keep?: number }) => {
+    const r = await backupStack({ stack: opts.stack, dir: opts.dir, keep: opts.keep });
+    const b = r.backup;
+    console.log(`BACKED UP ${b.stack}: ${r.file}`);
+    console.log(`  state of ${b.checkpointTime}, ${b.resources} resources, ${b.updates} update(s) of history; from ${b.backend}`);
+    console.log(`  ${r.kept} backup(s) of ${b.stack} kept${r.removed.length ? `, ${r.removed.length} older removed` : ""}`);
+  });
+
+program
+  .command("restore")
+  .description("Put a stack's state and history back from a backup file; says what it changes first. Resources keep running.")
+  .option(...stackOption)
+  .requiredOption("--from <file>", "the backup file (from `backup`)")
+  .option("--dry-run", "only check the file and say what would change")
+  .option("--allow-older", "restore even though a newer backup or a newer state in the backend exists")
+  .action(async (opts: { stack: string; from: string; dryRun?: boolean; allowOlder?: boolean }) => {
+    const r = await restore({ stack: opts.stack, from: opts.from, dryRun: opts.dryRun, allowOlder: opts.allowOlder, onStep: printStep });
+    if (r.plan.nothingToDo) console.log(`\nUNCHANGED: the backend already holds this state of ${r.stack}`);
+    else if (!r.applied) console.log(`\nDRY RUN: nothing was changed; run again without --dry-run to restore ${r.stack}`);
+    else console.log(`\nRESTORED ${r.stack} from ${r.from}: ${r.resources} resources, ${r.updates} update(s) of history. Next: npm run status -- --stack ${r.stack}`);
+  });
+
 // `flightdeck status | head`: a reader that stops reading is not an error worth a stack trace.
 if (require.main === module) {
   for (const stream of [process.stdout, process.stderr]) {
@@ -182,7 +218,7 @@ if (require.main === module) {
 }
 
 /** Errors that are the caller's input, not a fault: their message is the whole story. */
-const userErrors = new Set(["StackConfigError", "UsageError", "DeployLockedError", "RollbackTargetError", "StackSetupError", "RollbackFailedError", "StateReadError"]);
+const userErrors = new Set(["StackConfigError", "UsageError", "DeployLockedError", "RollbackTargetError", "StackSetupError", "RollbackFailedError", "StateReadError", "BackupFileError", "RestoreRefusedError"]);
 
 // Parsed only when run as the CLI: tests import `program` to read its commands.
 if (require.main === module) program.parseAsync(process.argv).catch((err: unknown) => {

@@ -14,9 +14,10 @@ export interface LockHolder {
   heartbeatAt?: string;
   /**
    * The step the holder is in. From "up" on, what serves traffic may be changing: a holder that
-   * dies there leaves the stack for the next command to put back (`restoreTo`).
+   * dies there leaves the stack for the next command to put back (`restoreTo`). "restore" (of state
+   * from a backup) changes no resource: an interrupted one is simply run again.
    */
-  phase?: "prepare" | "up" | "bake" | "revert" | "rollback";
+  phase?: "prepare" | "up" | "bake" | "revert" | "rollback" | "restore";
   /** What ran before the holder started changing things; absent for a first deploy. */
   restoreTo?: DeliveryState;
 }

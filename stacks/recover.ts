@@ -5,6 +5,7 @@ import { killOrphans } from "./orphans";
 import { describeDelivery } from "./plan";
 import type { StackFile } from "./stack-file";
 import type { StepLog } from "./steps";
+import { exportEncrypted, importState } from "./state-io";
 import { upTo } from "./update";
 import { PROJECT } from "./workspace";
 import * as os from "node:os";
@@ -56,12 +57,13 @@ export async function recoverInterruptedUpdate(stack: Stack, store: BackendStore
     // `cancel` clears the lock on the file backend; make sure on any diy store.
     for (const key of locks) await store.delete(key);
   }
-  const state = await stack.exportStack();
+  // Encrypted both ways: the Automation API's export shows secrets and its import leaves them in /tmp.
+  const state = await exportEncrypted(stack);
   const deployment = state.deployment as { pending_operations?: { type: string; resource: { urn: string } }[] } | undefined;
   const pending = deployment?.pending_operations ?? [];
   if (pending.length > 0) {
     deployment!.pending_operations = [];
-    await stack.importStack(state);
+    await importState(stack, state);
   }
   return {
     clearedLocks: locks.length,
@@ -97,6 +99,10 @@ export async function recoverStack(
   );
   // From "up" on, what serves traffic may have been changing; "prepare" (or no phase) changed nothing.
   if (!stale?.phase || stale.phase === "prepare") return;
+  if (stale.phase === "restore") {
+    log.note("restore", `an interrupted restore of state (pid ${stale.pid}) changed no resource; if the state is not the backup's, run restore again`);
+    return;
+  }
   if (!stale.restoreTo) {
     log.note("restore", `the interrupted ${stale.command} was a first deploy: nothing earlier to put back`);
     return;

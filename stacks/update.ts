@@ -35,7 +35,7 @@ export async function readDeployed(stack: Stack): Promise<{ current?: DeliverySt
   } catch (err) {
     throw new StateReadError(
       `stack ${stack.name}: its state could not be read (${firstLine(err)}); nothing was changed. ` +
-        `Restore it from a backup (file backend: the .json.bak beside it, or .pulumi/backups/) before deploying.`,
+        `Restore it from a backup before deploying: npm run flightdeck -- restore --stack ${stack.name} --from <file> (docs/runbooks/lost-backend.md).`,
       { cause: err },
     );
   }

@@ -1,6 +1,7 @@
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The project's root: where Pulumi.yaml lives. */
 export const projectDir = path.resolve(__dirname, "..");
@@ -56,6 +57,22 @@ export async function openStack(stackName: string, workDir: string = projectDir)
     { stackName, workDir },
     { envVars: engineEnv(stackName), secretsProvider: "passphrase" },
   );
+}
+
+/** Opens a stack only if the backend has it: undefined when it does not (nothing is created). */
+export async function selectExistingStack(stackName: string, workDir: string = projectDir): Promise<Stack | undefined> {
+  if (!process.env.PULUMI_BACKEND_URL) {
+    throw new StackSetupError("PULUMI_BACKEND_URL is not set: run project commands through npm (scripts/engine.sh sets it)");
+  }
+  // A file backend whose directory is gone (lost, or never made) has no stack at all.
+  const url = process.env.PULUMI_BACKEND_URL;
+  if (url.startsWith("file://") && !fs.existsSync(path.join(fileURLToPath(url), ".pulumi"))) return undefined;
+  try {
+    return await LocalWorkspace.selectStack({ stackName, workDir }, { envVars: engineEnv(stackName), secretsProvider: "passphrase" });
+  } catch (err) {
+    if (/no stack named/i.test((err as Error).message)) return undefined;
+    throw err;
+  }
 }
 
 /** A restore (automatic revert, rollback): forward-deploy guardrails such as the deploy window let it through. */
