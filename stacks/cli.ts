@@ -9,7 +9,8 @@ import { backupStack, DEFAULT_KEEP } from "./backup";
 import { restore } from "./restore";
 import { rollback } from "./rollback";
 import { upAsIs } from "./up";
-import { deliveryMetrics, history, status } from "./status";
+import { formatEngineUpdate, formatRecord } from "./records";
+import { history, status } from "./status";
 import { describeDelivery } from "./plan";
 import { readStackFile } from "./stack-file";
 import { formatStep, firstLine, type StepRecord } from "./steps";
@@ -108,23 +109,35 @@ program
     console.log(`warm       ${s.previousRelease ?? "-"}`);
     console.log(`health     ${s.healthy ? "healthy" : "UNHEALTHY"}: ${s.health}`);
     console.log("last deployments:");
-    for (const d of s.lastDeployments) console.log(`  v${d.version}  ${d.result.padEnd(10)} ${seconds(d.durationMs).padStart(6)}  ${d.message}`);
+    for (const d of s.lastDeployments) console.log(`  ${formatRecord(d)}`);
+    for (const u of s.engineHistory) console.log(`  ${formatEngineUpdate(u)}`);
+    for (const u of s.unreadable) console.log(`  UNREADABLE record ${u.key}: ${u.problem}`);
     if (!s.healthy) process.exitCode = 1;
   });
 
 program
   .command("history")
-  .description("Deployments with outcome and duration, and delivery metrics.")
+  .description("Every deploy, rollback and up with its outcome (never the engine's result), who, which commit, and delivery metrics.")
   .option(...stackOption)
-  .option("--json", "print JSON")
+  .option("--json", "print JSON: the deployment records, newest first, and the metrics")
   .action(async (opts: { stack: string; json?: boolean }) => {
     const h = await history(opts.stack);
-    if (opts.json) return console.log(JSON.stringify(h, null, 2));
-    for (const d of h.records) {
-      console.log(`v${String(d.version).padEnd(4)} ${d.startedAt}  ${d.result.padEnd(10)} ${seconds(d.durationMs).padStart(6)}  ${d.release ?? "-"}@${d.liveSlot ?? "-"}  ${d.message}`);
+    if (opts.json) {
+      const { stack, deployments, unreadable, earlier, metrics } = h;
+      return console.log(JSON.stringify({ stack, deployments, unreadable, engineHistory: earlier, metrics }, null, 2));
     }
-    const m = deliveryMetrics(h.records);
-    console.log(`\n${m.deploys} deploys, ${m.succeeded} succeeded, ${m.reverted} reverted, ${m.rollbacks} rollbacks; change failure rate ${(m.changeFailureRate * 100).toFixed(0)}%, median deploy ${seconds(m.medianDeployMs)}`);
+    console.log(`${"OUTCOME".padEnd(11)} ${"KIND".padEnd(8)} ${"RELEASE".padEnd(22)} ${"STARTED".padEnd(24)} ${"DURATION".padStart(9)} ${"COMMIT".padEnd(8)} ${"DEPLOYER".padEnd(12)} ${"VER".padEnd(5)} REASON`);
+    for (const d of h.deployments) console.log(formatRecord(d));
+    // Updates from before records were kept: the engine's result of each update, said so.
+    for (const u of h.earlier) console.log(formatEngineUpdate(u));
+    for (const u of h.unreadable) console.log(`UNREADABLE record ${u.key}: ${u.problem}`);
+    const m = h.metrics;
+    console.log(
+      `\n${m.deploys} deploys: ${m.succeeded} succeeded, ${m.reverted} reverted, ${m.failed} failed` +
+        `${m.unchanged ? ` (and ${m.unchanged} unchanged)` : ""}; ${m.rollbacks} rollbacks${m.rollbacksFailed ? ` (${m.rollbacksFailed} failed)` : ""}; ` +
+        `change failure rate ${(m.changeFailureRate * 100).toFixed(0)}% (${m.failedChanges} of ${m.changes} releases that took live traffic), median deploy ${seconds(m.medianDeployMs)}` +
+        `${h.earlier.length ? `; the ${h.earlier.length} engine-history update(s) are not counted` : ""}`,
+    );
   });
 
 program

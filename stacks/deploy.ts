@@ -1,9 +1,11 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { servesRelease } from "../components/bluegreen/probe";
+import type { BackendStore } from "./backend-store";
 import { withDeployLock, type AcquiredLock } from "./deploy-lock";
 import { describeDelivery, liveSpec, planDeploy, type DeliveryState } from "./plan";
 import { recoverStack } from "./recover";
+import { secretsOf, startRecord } from "./records";
 import { desiredSpec, PreviewRefusedError, readDeployed, upTo } from "./update";
 import { readStackFile, type StackFile } from "./stack-file";
 import { StepLog, firstLine, type StepRecord } from "./steps";
@@ -38,6 +40,8 @@ export interface DeployReport {
   switchedAt?: number;
   /** For a post-switch failure: ms from the first failed bake probe to traffic back on the warm slot. */
   trafficBackMs?: number;
+  /** The deployment record's key in the store beside the state (absent if it could not be written). */
+  recordKey?: string;
 }
 
 function switchSpecOf(outputs: Record<string, { value: unknown }>): TrafficSwitchSpec | undefined {
@@ -69,9 +73,42 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
   });
 
   return withDeployLock(workDir, opts.stack, `deploy ${release}`, log, async (lock, store) => {
+    // Every deploy that got the lock leaves a record, whatever its outcome, an exception included.
+    // (One refused by the lock, or by its stack file before it, changed nothing and is not one.)
+    const record = startRecord(store, log, { workDir, stack: opts.stack, kind: "deploy", startedAt: started });
+    record.begin();
+    let stack: Stack | undefined;
+    let previousRelease: string | undefined;
+    const secrets = () => secretsOf(stack, file);
+    let r: DeployReport;
+    try {
+      r = await deployLocked(lock, store, (s) => (stack = s), (p) => (previousRelease = p));
+    } catch (err) {
+      await record.finish({ outcome: "failed", release: opts.release ?? (release === "(current)" ? undefined : release), previousRelease, reason: firstLine(err) }, secrets);
+      throw err;
+    }
+    const recordKey = await record.finish(
+      {
+        outcome: r.outcome,
+        release: r.release,
+        previousRelease,
+        liveSlot: r.liveSlot,
+        reason: r.reason,
+        switchedAt: r.switchedAt,
+        trafficBackMs: r.trafficBackMs,
+      },
+      secrets,
+    );
+    // The record's own note, when it could not be written, is on the report's steps too.
+    return { ...r, steps: log.steps, ...(recordKey ? { recordKey } : {}) };
+  });
+
+  async function deployLocked(lock: AcquiredLock, store: BackendStore, opened: (s: Stack) => void, previous: (r: string | undefined) => void): Promise<DeployReport> {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
+    opened(stack);
     await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
     const { current, outputs: liveOutputs } = await log.run("read state", () => readDeployed(stack), (d) => `live now: ${describeDelivery(d.current)}`);
+    previous(current ? liveSpec(current).release : undefined);
     release = opts.release ?? (current ? liveSpec(current).release : file.config.release ?? "");
     if (release === "") throw new UsageError(`stack ${opts.stack} runs nothing yet: give the release to deploy (--release)`);
     const desired = await desiredSpec(stack, file, release, current);
@@ -143,7 +180,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });
     if (notRestored) return report("failed", { reason: `${reason}; ${notRestored}`, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
     return report("reverted", { reason, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
-  });
+  }
 }
 
 /**

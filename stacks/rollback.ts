@@ -1,11 +1,13 @@
-import type { UpdateSummary } from "@pulumi/pulumi/automation";
+import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { servesRelease } from "../components/bluegreen/probe";
 import { otherSlotOf, sameSpec } from "../infra/config/delivery";
-import { withDeployLock } from "./deploy-lock";
+import type { BackendStore } from "./backend-store";
+import { withDeployLock, type AcquiredLock } from "./deploy-lock";
 import { deliveryFromConfig, describeDelivery, liveSpec, type DeliveryState } from "./plan";
 import { numberHistory } from "./status";
 import { recoverStack } from "./recover";
+import { secretsOf, startRecord } from "./records";
 import { readStackFile } from "./stack-file";
 import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
@@ -33,6 +35,8 @@ export interface RollbackReport {
   durationMs: number;
   /** ms from the start until live traffic was on the target release, when its slot was warm. */
   trafficMovedMs?: number;
+  /** The deployment record's key in the store beside the state (absent if it could not be written). */
+  recordKey?: string;
 }
 
 export class RollbackTargetError extends Error {
@@ -108,14 +112,60 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   const file = readStackFile(workDir, opts.stack);
   const log = new StepLog(opts.onStep);
   return withDeployLock(workDir, opts.stack, "rollback", log, async (lock, store) => {
+    // Every rollback that got the lock leaves a record: "rolled back", or "failed" with why.
+    const record = startRecord(store, log, { workDir, stack: opts.stack, kind: "rollback", startedAt: started });
+    record.begin();
+    const seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number } = {};
+    const secrets = () => secretsOf(seen.stack, file);
+    let r: RollbackReport;
+    try {
+      r = await rollbackLocked(lock, store, seen);
+    } catch (err) {
+      await record.finish(
+        {
+          outcome: "failed",
+          reason: firstLine(err),
+          release: seen.next ? liveSpec(seen.next).release : undefined,
+          previousRelease: seen.current ? liveSpec(seen.current).release : undefined,
+          liveSlot: seen.current?.liveSlot,
+          rollbackTo: seen.version,
+        },
+        secrets,
+      );
+      throw err;
+    }
+    const recordKey = await record.finish(
+      {
+        outcome: "rolled back",
+        reason: `rollback to version ${r.version}`,
+        release: liveSpec(r.to).release,
+        previousRelease: r.from ? liveSpec(r.from).release : undefined,
+        liveSlot: r.to.liveSlot,
+        trafficMovedMs: r.trafficMovedMs,
+        rollbackTo: r.version,
+      },
+      secrets,
+    );
+    return { ...r, steps: log.steps, ...(recordKey ? { recordKey } : {}) };
+  });
+
+  async function rollbackLocked(
+    lock: AcquiredLock,
+    store: BackendStore,
+    seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number },
+  ): Promise<RollbackReport> {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
+    seen.stack = stack;
     await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
     const history = await stack.history(HISTORY_PAGE, 1);
     const { current, outputs } = await readDeployed(stack);
+    seen.current = current;
     const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to), (t) =>
       `version ${t.version}: ${describeDelivery(t.state)}`,
     );
     const { next, warmSwitch } = rollbackState(current, target.state);
+    seen.next = next;
+    seen.version = target.version;
     await lock.update({ phase: "rollback", restoreTo: next });
 
     let trafficMovedMs: number | undefined;
@@ -160,5 +210,5 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
       throw new RollbackFailedError(`rollback to version ${target.version} failed: ${firstLine(err)}; ${describeDelivery(current)} is still what runs`);
     }
     return { stack: opts.stack, from: current, to: next, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
-  });
+  }
 }

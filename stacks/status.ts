@@ -1,15 +1,20 @@
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
+import { backendStore } from "./backend-store";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
 import { probeHttp, servesRelease } from "../components/bluegreen/probe";
 import { deliveryFromConfig, liveSpec } from "./plan";
+import { readRecords, type DeploymentRecord, type UnreadableRecord } from "./records";
 import { servedSlot } from "./served";
 import { deployedState } from "./update";
 import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
 
-export interface DeploymentRecord {
+export type { DeploymentRecord } from "./records";
+
+/** One update from the engine's history: its result is the engine's, not the deploy's outcome. */
+export interface EngineUpdate {
   version: number;
   kind: string;
   message: string;
@@ -37,7 +42,12 @@ export interface StackStatus {
   servedDetail?: string;
   /** Whether state and router agree; false means a revert is half done or someone switched by hand. */
   consistent: boolean;
+  /** The newest deployment records (outcome as the driver decided it), newest first. */
   lastDeployments: DeploymentRecord[];
+  /** When the stack has fewer records than that: its updates from before records were kept. */
+  engineHistory: EngineUpdate[];
+  /** Blobs under the records prefix that are not valid records. */
+  unreadable: UnreadableRecord[];
 }
 
 /**
@@ -48,7 +58,7 @@ export function numberHistory<T extends { version: number }>(history: T[]): T[] 
   return history.map((u, i) => (u.version > 0 ? u : { ...u, version: history.length - i }));
 }
 
-export function toRecord(u: UpdateSummary): DeploymentRecord {
+export function toEngineUpdate(u: UpdateSummary): EngineUpdate {
   const delivery = deliveryFromConfig(u.config);
   return {
     version: u.version,
@@ -85,7 +95,9 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   const served = current && url ? await servedSlot(url, current) : undefined;
   const routerLiveSlot = asked ?? served?.slot;
   const health = url ? await probe(url, val("release")) : { healthy: false, health: "nothing deployed" };
-  const history = numberHistory(await stack.history(HISTORY_PAGE, 1)).slice(0, 5);
+  const LAST = 5;
+  const { records, unreadable } = await recordsOf(stackName, workDir);
+  const engine = records.length < LAST ? predating(numberHistory(await stack.history(HISTORY_PAGE, 1)).map(toEngineUpdate), records) : [];
   return {
     stack: stackName,
     url,
@@ -97,38 +109,109 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
     servedDetail: served?.detail,
     ...health,
     consistent: !served?.mixed && (routerLiveSlot === undefined || routerLiveSlot === val("liveSlot")),
-    lastDeployments: history.map(toRecord),
+    lastDeployments: records.slice(0, LAST),
+    engineHistory: engine.slice(0, LAST - Math.min(records.length, LAST)),
+    unreadable,
   };
+}
+
+/** A stack's deployment records from the store beside its state, newest first. */
+async function recordsOf(stackName: string, workDir: string): Promise<{ records: DeploymentRecord[]; unreadable: UnreadableRecord[] }> {
+  const store = backendStore(workDir);
+  try {
+    return await readRecords(store, stackName);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The engine's updates from before the oldest record: what history shows for a stack's earlier life. */
+export function predating(updates: EngineUpdate[], records: DeploymentRecord[]): EngineUpdate[] {
+  const oldest = records.at(-1)?.startedAt;
+  return oldest === undefined ? updates : updates.filter((u) => u.startedAt < oldest);
 }
 
 export interface DeliveryMetrics {
+  /** Deploys that set out to change something (kind deploy, outcome other than unchanged). */
   deploys: number;
   succeeded: number;
   reverted: number;
+  failed: number;
+  /** Deploys with nothing to change (not counted in `deploys`). */
+  unchanged: number;
+  /** Rollbacks that finished ("rolled back"); one that failed is counted in `rollbacksFailed`. */
   rollbacks: number;
-  /** Share of deploys that had to be reverted (change failure rate). */
+  rollbacksFailed: number;
+  /** Deploys whose release took live traffic (the router switched to it): changes users saw. */
+  changes: number;
+  /** Of those, the ones that failed in front of users: reverted, failed after the switch, or rolled back later. */
+  failedChanges: number;
+  /** failedChanges / changes (0 with no changes). */
   changeFailureRate: number;
+  /** Median duration of the deploys counted in `deploys`. */
   medianDeployMs: number;
 }
 
-/** Delivery metrics from update messages the driver writes ("deploy …", "revert: …", "rollback …"). */
+/**
+ * Delivery metrics from deployment records (any order).
+ *
+ * Change failure rate, as DORA defines it: the share of changes that reached users and then
+ * needed remediation. A change is a deploy whose release took live traffic (the router switched
+ * to it: `switchedAt`). It failed when the deploy itself put the last good release back
+ * (reverted), when it failed after the switch with nothing to go back to or a revert that did not
+ * finish (failed, with `switchedAt`), or when a later rollback undid it — each finished rollback
+ * counts against the newest successful deploy before it that no earlier rollback already undid.
+ * A release stopped by its health gate or refused by a policy never reached users: it is a failed
+ * deploy (the delivery path doing its job), not a failed change.
+ */
 export function deliveryMetrics(records: DeploymentRecord[]): DeliveryMetrics {
-  const deploys = records.filter((r) => r.message.startsWith("deploy "));
-  const reverted = records.filter((r) => r.message.startsWith("revert:")).length;
-  const rollbacks = records.filter((r) => r.message.startsWith("rollback ")).length;
+  const ordered = [...records].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  const deploys = ordered.filter((r) => r.kind === "deploy" && r.outcome !== "unchanged");
+  const count = (o: DeploymentRecord["outcome"]) => deploys.filter((r) => r.outcome === o).length;
+  const changes = deploys.filter((r) => r.switchedAt !== undefined);
+  const failedInFront = changes.filter((r) => r.outcome === "reverted" || r.outcome === "failed").length;
+  // Successful deploys not yet undone, newest last: a rollback pops the newest.
+  const standing: DeploymentRecord[] = [];
+  let rolledBackFrom = 0;
+  for (const r of ordered) {
+    if (r.kind === "deploy" && r.outcome === "succeeded" && r.switchedAt !== undefined) standing.push(r);
+    if (r.kind === "rollback" && r.outcome === "rolled back" && standing.pop()) rolledBackFrom++;
+  }
+  const rollbacks = ordered.filter((r) => r.kind === "rollback");
   const durations = deploys.map((d) => d.durationMs).sort((a, b) => a - b);
+  const failedChanges = failedInFront + rolledBackFrom;
   return {
     deploys: deploys.length,
-    succeeded: deploys.length - reverted,
-    reverted,
-    rollbacks,
-    changeFailureRate: deploys.length ? reverted / deploys.length : 0,
-    medianDeployMs: durations.length ? durations[Math.floor(durations.length / 2)] : 0,
+    succeeded: count("succeeded"),
+    reverted: count("reverted"),
+    failed: count("failed"),
+    unchanged: ordered.filter((r) => r.kind === "deploy" && r.outcome === "unchanged").length,
+    rollbacks: rollbacks.filter((r) => r.outcome === "rolled back").length,
+    rollbacksFailed: rollbacks.filter((r) => r.outcome === "failed").length,
+    changes: changes.length,
+    failedChanges,
+    changeFailureRate: changes.length ? failedChanges / changes.length : 0,
+    medianDeployMs: durations.length ? durations[Math.floor(durations.length / 2)]! : 0,
   };
 }
 
-export async function history(stackName: string, workDir = projectDir): Promise<{ records: DeploymentRecord[]; metrics: DeliveryMetrics }> {
+export interface StackHistory {
+  stack: string;
+  /** Deployment records, newest first: the outcome each deploy, rollback and up really had. */
+  deployments: DeploymentRecord[];
+  /** Blobs under the records prefix that are not valid records, with why. */
+  unreadable: UnreadableRecord[];
+  /** The engine's update history, newest first, numbered: the versions `rollback --to` takes. */
+  records: EngineUpdate[];
+  /** Of those, the updates from before the oldest record (shown as "(engine history)"). */
+  earlier: EngineUpdate[];
+  /** Counted from the deployment records only. */
+  metrics: DeliveryMetrics;
+}
+
+export async function history(stackName: string, workDir = projectDir): Promise<StackHistory> {
   const stack = await openStack(stackName, workDir);
-  const records = numberHistory(await stack.history(HISTORY_PAGE, 1)).map(toRecord);
-  return { records, metrics: deliveryMetrics(records) };
+  const records = numberHistory(await stack.history(HISTORY_PAGE, 1)).map(toEngineUpdate);
+  const { records: deployments, unreadable } = await recordsOf(stackName, workDir);
+  return { stack: stackName, deployments, unreadable, records, earlier: predating(records, deployments), metrics: deliveryMetrics(deployments) };
 }

@@ -4,7 +4,7 @@ import { emptyTally, recordProbe } from "../../components/bluegreen/gate-logic";
 import { secretsDigest, slotSpecFromConfig } from "../../infra/config/delivery";
 import { deliveryFromConfig, deliveryFromOutputs, liveSpec, planDeploy, type DeliveryState, type SlotSpec } from "../../stacks/plan";
 import { chooseRollbackTarget, rollbackState } from "../../stacks/rollback";
-import { deliveryMetrics, numberHistory, type DeploymentRecord } from "../../stacks/status";
+import { numberHistory } from "../../stacks/status";
 
 const slot = fc.constantFrom<"blue" | "green">("blue", "green");
 const release = fc.stringMatching(/^v[0-9]{1,3}$/);
@@ -150,14 +150,6 @@ describe("rollback target", () => {
     const { next, warmSwitch } = rollbackState(live("v3", "blue", "v2"), live("v1", "blue"));
     expect(warmSwitch).toBe(false);
     expect(next).toEqual(live("v1", "green", "v3"));
-  });
-});
-
-describe("delivery metrics", () => {
-  const rec = (message: string, result = "succeeded", durationMs = 10_000): DeploymentRecord => ({ version: 1, kind: "update", message, result, startedAt: "", durationMs });
-  it("counts deploys, reverts and rollbacks, and the change failure rate", () => {
-    const m = deliveryMetrics([rec("deploy v1 to blue"), rec("deploy v2 to green", "succeeded", 20_000), rec("revert: v2 failed"), rec("rollback to version 1 (v1)"), rec("deploy v3 to green", "succeeded", 30_000)]);
-    expect(m).toEqual({ deploys: 3, succeeded: 2, reverted: 1, rollbacks: 1, changeFailureRate: 1 / 3, medianDeployMs: 20_000 });
   });
 });
 

@@ -1,0 +1,351 @@
+import type { Stack } from "@pulumi/pulumi/automation";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as os from "node:os";
+import { z } from "zod";
+import type { BackendStore } from "./backend-store";
+import { historyPrefix } from "./backup";
+import { scrub } from "./pr-comment";
+import { secretConfigValues } from "./preview";
+import type { StackFile } from "./stack-file";
+import { firstLine, type StepLog, type StepRecord } from "./steps";
+import { PROJECT } from "./workspace";
+
+/**
+ * Deployment records: what each deploy, rollback and `up` did, as the driver saw it — never the
+ * engine's result for one of its updates (a deploy whose `up` succeeded and was then reverted is
+ * "reverted", not "succeeded"). One JSON blob per command, kept in the store beside the stack's
+ * state (the file backend's directory, the Postgres backend's table), so they outlive the runner
+ * that wrote them and every checkout that shares the backend reads the same ones.
+ */
+
+/** Every stack's records live under this key; `recordsPrefix` is one stack's. */
+export const RECORDS_ROOT = ".pulumi/flightdeck-records";
+
+/** Where a stack's records are kept in the backend's store (include it in backups). */
+export function recordsPrefix(stack: string, project = PROJECT): string {
+  return `${RECORDS_ROOT}/${project}/${stack}/`;
+}
+
+export const OUTCOMES = ["succeeded", "unchanged", "reverted", "failed", "rolled back"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+const iso = z.string().datetime({ offset: true });
+
+const StepSchema = z.object({
+  name: z.string(),
+  status: z.enum(["ok", "failed", "skipped", "note"]),
+  ms: z.number().nonnegative(),
+  detail: z.string().optional(),
+});
+
+export const DeploymentRecordSchema = z.object({
+  formatVersion: z.literal(1),
+  project: z.string().min(1),
+  stack: z.string().min(1),
+  /** Which command: a blue/green deploy, a rollback, or `npm start`'s up of the stack as it is. */
+  kind: z.enum(["deploy", "rollback", "up"]),
+  /** What the command put (or tried to put) live: a version label on local, an image digest on Fly. */
+  release: z.string().optional(),
+  /** What was live when the command began. */
+  previousRelease: z.string().optional(),
+  /** The live slot when the command ended. */
+  liveSlot: z.enum(["blue", "green"]).optional(),
+  /** The driver's verdict, never the engine's result of one update. */
+  outcome: z.enum(OUTCOMES),
+  reason: z.string().optional(),
+  /** The commit the driver ran from; absent when it did not run from a git checkout. */
+  commit: z
+    .object({
+      sha: z.string().regex(/^[0-9a-f]{7,64}$/, "a git commit hash"),
+      time: iso.optional(),
+      /** The checkout had changes not in the commit: what ran is not exactly `sha`. */
+      dirty: z.boolean().optional(),
+    })
+    .optional(),
+  /** The CI actor (GITHUB_ACTOR) or the local user. */
+  deployer: z.string().min(1),
+  /** The CI run that deployed, when one did. */
+  runUrl: z.string().url().optional(),
+  startedAt: iso,
+  endedAt: iso,
+  durationMs: z.number().nonnegative(),
+  /** When live traffic first moved to the new release (a deploy that reached users). */
+  switchedAt: iso.optional(),
+  /** A post-switch failure: ms from the first failed probe to traffic back on the warm slot. */
+  trafficBackMs: z.number().nonnegative().optional(),
+  /** A rollback: ms from its start until live traffic was on the target release. */
+  trafficMovedMs: z.number().nonnegative().optional(),
+  /** A rollback: the history version it returned to. */
+  rollbackTo: z.number().int().positive().optional(),
+  /** The stack's update version after the command, when it made one (what `rollback --to` takes). */
+  engineVersion: z.number().int().positive().optional(),
+  steps: z.array(StepSchema),
+});
+export type DeploymentRecord = z.infer<typeof DeploymentRecordSchema>;
+
+/** Who and what deployed: the same for every record one process writes. */
+export interface RecordContext {
+  commit?: DeploymentRecord["commit"];
+  deployer: string;
+  runUrl?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The commit in CI (GITHUB_SHA) or of the checkout in `dir`; undefined outside a git checkout. */
+export function commitOf(dir: string, env: Env = process.env): DeploymentRecord["commit"] {
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-C", dir, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 10_000 }).trim();
+  let sha = env.GITHUB_SHA?.trim().toLowerCase() || undefined;
+  try {
+    sha ??= git("rev-parse", "HEAD");
+  } catch {
+    return undefined; // not a checkout (an unpacked tarball, a container image): no commit to name
+  }
+  if (!/^[0-9a-f]{7,64}$/.test(sha)) return undefined;
+  let time: string | undefined;
+  let dirty: boolean | undefined;
+  try {
+    time = new Date(git("show", "-s", "--format=%cI", sha)).toISOString();
+  } catch {
+    /* a shallow CI checkout may not have it */
+  }
+  try {
+    dirty = git("status", "--porcelain") !== "";
+  } catch {
+    /* unknown */
+  }
+  return { sha, ...(time ? { time } : {}), ...(dirty !== undefined ? { dirty } : {}) };
+}
+
+/** The CI actor, else the local user (a container without a passwd entry: $USER or the uid). */
+export function deployerOf(env: Env = process.env): string {
+  if (env.GITHUB_ACTOR) return env.GITHUB_ACTOR;
+  try {
+    return os.userInfo().username;
+  } catch {
+    return env.USER || `uid ${process.getuid?.() ?? "unknown"}`;
+  }
+}
+
+export function runUrlOf(env: Env = process.env): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
+  return server && repo && run ? `${server.replace(/\/$/, "")}/${repo}/actions/runs/${run}` : undefined;
+}
+
+export function recordContext(dir: string, env: Env = process.env): RecordContext {
+  const runUrl = runUrlOf(env);
+  return { commit: commitOf(dir, env), deployer: deployerOf(env), ...(runUrl ? { runUrl } : {}) };
+}
+
+/** What a command knows about itself at its end; the rest comes from the context and the clock. */
+export interface RecordFacts {
+  stack: string;
+  kind: DeploymentRecord["kind"];
+  outcome: Outcome;
+  release?: string;
+  previousRelease?: string;
+  liveSlot?: string;
+  reason?: string;
+  startedAt: number;
+  endedAt: number;
+  steps: readonly StepRecord[];
+  switchedAt?: number;
+  trafficBackMs?: number;
+  trafficMovedMs?: number;
+  rollbackTo?: number;
+  engineVersion?: number;
+}
+
+/** Every string in a value with every form of every secret replaced by `[secret]`. */
+function scrubDeep<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  if (typeof value === "string") return scrub(value, secrets) as T;
+  if (Array.isArray(value)) return value.map((v) => scrubDeep(v, secrets)) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubDeep(v, secrets)])) as T;
+  }
+  return value;
+}
+
+/**
+ * A record from a command's facts. Pure. Step details and reasons can carry engine and app
+ * messages, so every string is scrubbed of the stack's secret config values; the result is
+ * checked against the schema, so a record that could not be read back is never written.
+ */
+export function buildRecord(facts: RecordFacts, ctx: RecordContext, secrets: readonly string[] = [], project = PROJECT): DeploymentRecord {
+  const record = {
+    formatVersion: 1 as const,
+    project,
+    stack: facts.stack,
+    kind: facts.kind,
+    ...(facts.release !== undefined && facts.release !== "" ? { release: facts.release } : {}),
+    ...(facts.previousRelease !== undefined ? { previousRelease: facts.previousRelease } : {}),
+    ...(facts.liveSlot === "blue" || facts.liveSlot === "green" ? { liveSlot: facts.liveSlot } : {}),
+    outcome: facts.outcome,
+    ...(facts.reason !== undefined ? { reason: facts.reason } : {}),
+    ...(ctx.commit ? { commit: ctx.commit } : {}),
+    deployer: ctx.deployer,
+    ...(ctx.runUrl ? { runUrl: ctx.runUrl } : {}),
+    startedAt: new Date(facts.startedAt).toISOString(),
+    endedAt: new Date(facts.endedAt).toISOString(),
+    durationMs: Math.max(0, facts.endedAt - facts.startedAt),
+    ...(facts.switchedAt !== undefined ? { switchedAt: new Date(facts.switchedAt).toISOString() } : {}),
+    ...(facts.trafficBackMs !== undefined ? { trafficBackMs: Math.round(facts.trafficBackMs) } : {}),
+    ...(facts.trafficMovedMs !== undefined ? { trafficMovedMs: Math.round(facts.trafficMovedMs) } : {}),
+    ...(facts.rollbackTo !== undefined ? { rollbackTo: facts.rollbackTo } : {}),
+    ...(facts.engineVersion !== undefined ? { engineVersion: facts.engineVersion } : {}),
+    steps: facts.steps.map((s) => ({ name: s.name, status: s.status, ms: Math.round(s.ms * 1000) / 1000, ...(s.detail !== undefined ? { detail: s.detail } : {}) })),
+  };
+  return DeploymentRecordSchema.parse(scrubDeep(record, secrets));
+}
+
+/** `2026-12-01T113338.123Z`: sorts by time as text, and is a valid file name everywhere. */
+export function recordStamp(startedAt: string): string {
+  return startedAt.replace(/:/g, "");
+}
+
+/**
+ * Writes one record as a blob of its own, with `create`: two writers (two checkouts, a runner and
+ * a person) can never overwrite each other's record, and nothing is ever rewritten.
+ */
+export async function writeRecord(store: BackendStore, record: DeploymentRecord): Promise<string> {
+  const text = `${JSON.stringify(record, null, 2)}\n`;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const key = `${recordsPrefix(record.stack, record.project)}${recordStamp(record.startedAt)}-${randomBytes(4).toString("hex")}.json`;
+    if (await store.create(key, text)) return key;
+  }
+  throw new Error(`could not create a record under ${recordsPrefix(record.stack, record.project)} in ${store.where}`);
+}
+
+/** A blob under the records prefix that is not a valid record: reported, never silently dropped. */
+export interface UnreadableRecord {
+  key: string;
+  problem: string;
+}
+
+/** Checks one blob's text as a record. */
+export function parseRecord(key: string, text: string): { record: DeploymentRecord } | { unreadable: UnreadableRecord } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { unreadable: { key, problem: `not JSON (${firstLine(err)})` } };
+  }
+  const r = DeploymentRecordSchema.safeParse(json);
+  if (r.success) return { record: r.data };
+  const problem = r.error.issues.map((i) => `${i.path.join(".") || "(record)"}: ${i.message}`).join("; ");
+  return { unreadable: { key, problem } };
+}
+
+/** A stack's records, newest first, and the blobs that are not valid records. */
+export async function readRecords(store: BackendStore, stack: string, project = PROJECT): Promise<{ records: DeploymentRecord[]; unreadable: UnreadableRecord[] }> {
+  const keys = (await store.list(recordsPrefix(stack, project))).filter((k) => k.endsWith(".json")).sort().reverse();
+  const records: DeploymentRecord[] = [];
+  const unreadable: UnreadableRecord[] = [];
+  for (const key of keys) {
+    const text = await store.get(key);
+    if (text === undefined) continue; // removed between list and get
+    const parsed = parseRecord(key, text);
+    if ("record" in parsed) records.push(parsed.record);
+    else unreadable.push(parsed.unreadable);
+  }
+  // The key sorts by start time; a record's own startedAt is the truth if a key was renamed.
+  records.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  return { records, unreadable };
+}
+
+/**
+ * How many updates the backend holds for a stack: the version of its newest update (diy backends
+ * number history by position, oldest 1 — `numberHistory`). Undefined where the store is not the
+ * state's own (S3, Pulumi Cloud), or it cannot be read.
+ */
+export async function engineVersionOf(store: BackendStore, stack: string): Promise<number | undefined> {
+  if (!store.besideState) return undefined;
+  try {
+    return (await store.list(historyPrefix(stack))).filter((k) => k.endsWith(".history.json")).length;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Records one command, from its start: `finish` builds the record and writes it beside the state.
+ *
+ * A record that cannot be written never changes the command's outcome: the record describes the
+ * deploy, it is not part of it. Failing a deploy whose release is live and healthy would tell CI
+ * (and a person) that it failed, inviting a rollback of a good release. So the failure is a
+ * `record` note on the command's steps (printed like every step) and the command goes on.
+ */
+export function startRecord(
+  store: BackendStore,
+  log: StepLog,
+  opts: { workDir: string; stack: string; kind: DeploymentRecord["kind"]; startedAt: number; context?: RecordContext },
+) {
+  let versionBefore: Promise<number | undefined> | undefined;
+  return {
+    /** Call once the lock is held: the update count before the command changes anything. */
+    begin(): void {
+      versionBefore = engineVersionOf(store, opts.stack);
+    },
+    async finish(facts: Omit<RecordFacts, "stack" | "kind" | "startedAt" | "endedAt" | "steps">, secrets: () => Promise<string[]> = async () => []): Promise<string | undefined> {
+      const endedAt = Date.now();
+      try {
+        const before = await versionBefore;
+        const after = await engineVersionOf(store, opts.stack);
+        const engineVersion = after !== undefined && before !== undefined && after > before ? after : undefined;
+        const ctx = opts.context ?? recordContext(opts.workDir);
+        const record = buildRecord(
+          { ...facts, stack: opts.stack, kind: opts.kind, startedAt: opts.startedAt, endedAt, steps: [...log.steps], ...(engineVersion ? { engineVersion } : {}) },
+          ctx,
+          await secrets(),
+        );
+        return await writeRecord(store, record);
+      } catch (err) {
+        log.note("record", `WARNING: the deployment record was not written (${firstLine(err)}); the ${opts.kind} itself ${facts.outcome}`);
+        return undefined;
+      }
+    },
+  };
+}
+
+/**
+ * The stack's secret config values, to scrub from a record: only when its committed file holds a
+ * `secure:` value (otherwise there is none, and no CLI call is spent). Without an open stack,
+ * nothing the engine said can be in the record.
+ */
+export async function secretsOf(stack: Stack | undefined, file: Pick<StackFile, "text"> | undefined): Promise<string[]> {
+  if (!stack || !file || !/\bsecure:/.test(file.text)) return [];
+  return secretConfigValues(stack);
+}
+
+/** `12.345s`: a duration to the millisecond. */
+export function formatMs(ms: number): string {
+  return `${(ms / 1000).toFixed(3)}s`;
+}
+
+/**
+ * One line of `history` / `status`, outcome first:
+ * `reverted     deploy    v4-fails-after-5000ms  2026-12-01T11:33:38.123Z   12.345s  3f2a1bc  alice  v14  release … failed after the switch`
+ */
+export function formatRecord(r: DeploymentRecord): string {
+  const commit = r.commit ? `${r.commit.sha.slice(0, 7)}${r.commit.dirty ? "+" : ""}` : "-";
+  const cols = [
+    r.outcome.toUpperCase().padEnd(11),
+    r.kind.padEnd(8),
+    (r.release ?? "-").padEnd(22),
+    r.startedAt,
+    formatMs(r.durationMs).padStart(9),
+    commit.padEnd(8),
+    r.deployer.padEnd(12),
+    (r.engineVersion !== undefined ? `v${r.engineVersion}` : "-").padEnd(5),
+    r.reason ?? "",
+  ];
+  return cols.join(" ").trimEnd();
+}
+
+/** An update from before records were kept: the engine's result, marked as such. */
+export function formatEngineUpdate(u: { version: number; startedAt: string; result: string; durationMs: number; release?: string; liveSlot?: string; message: string }): string {
+  return `(engine history) v${String(u.version).padEnd(4)} ${u.startedAt}  ${u.result.padEnd(10)} ${formatMs(u.durationMs).padStart(9)}  ${u.release ?? "-"}@${u.liveSlot ?? "-"}  ${u.message}`;
+}
