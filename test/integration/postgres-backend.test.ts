@@ -11,6 +11,7 @@ import { postgresStore } from "../../stacks/backend-store";
 import { DeployLockedError, lockKey } from "../../stacks/deploy-lock";
 import { deploy } from "../../stacks/deploy";
 import { orphansOf } from "../../stacks/orphans";
+import { recordsPrefix } from "../../stacks/records";
 import { rollback } from "../../stacks/rollback";
 import { status } from "../../stacks/status";
 import { projectDir } from "../../stacks/workspace";
@@ -78,6 +79,8 @@ describe("the Postgres backend", () => {
     // Released: no driver lock and no engine lock is left behind.
     expect(await keys(".pulumi/flightdeck-locks/")).toEqual([]);
     expect(await keys(".pulumi/locks/")).toEqual([]);
+    // A deployment record per deploy and rollback, rows beside the state.
+    expect((await keys(recordsPrefix(STACK))).filter((k) => k.endsWith(".json"))).toHaveLength(3);
   });
 
   it("two deploys at once: the second is refused naming the holder, whose lock is a row beside the state", async () => {
