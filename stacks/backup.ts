@@ -4,18 +4,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { backendStore, type BackendStore } from "./backend-store";
+import { recordsPrefix } from "./records";
 import { exportEncrypted } from "./state-io";
 import { PROJECT, projectDir, selectExistingStack } from "./workspace";
 
 /**
  * A stack's state, as a file that outlives its backend: the engine's own export (secrets stay
  * ciphertext under the stack's secrets provider, exactly as in the backend) and, where the driver
- * can reach the backend's store (file and Postgres backends), the update history that `history`
- * and `rollback` read. A checksum over both catches a file cut short or edited by hand.
+ * can reach the backend's store (file and Postgres backends), the update history that `rollback`
+ * reads, and the driver's deployment records that `history` shows. A checksum over all three
+ * catches a file cut short or edited by hand.
  */
 export const BACKUP_KIND = "flightdeck-state-backup";
 
 const HistoryBlob = z.object({ name: z.string().regex(/^[A-Za-z0-9._-]+\.history\.json$/, "a history blob name"), data: z.string() });
+const RecordBlob = z.object({ name: z.string().regex(/^[A-Za-z0-9._-]+\.json$/, "a deployment record's blob name"), data: z.string() });
 
 export const BackupFileSchema = z.object({
   kind: z.literal(BACKUP_KIND),
@@ -33,6 +36,8 @@ export const BackupFileSchema = z.object({
   deployment: z.object({ version: z.number().int(), deployment: z.record(z.unknown()) }),
   /** null when the backend keeps its history where the driver cannot reach it (S3, Pulumi Cloud). */
   history: z.array(HistoryBlob).nullable(),
+  /** The driver's deployment records (stacks/records.ts): outcomes, commits, deployers, timings. */
+  records: z.array(RecordBlob),
 });
 export type BackupFile = z.infer<typeof BackupFileSchema>;
 
@@ -44,8 +49,8 @@ export class BackupFileError extends Error {
 /** Where the backend keeps a stack's update history (diy backends, project-scoped layout). */
 export const historyPrefix = (stack: string) => `.pulumi/history/${PROJECT}/${stack}/`;
 
-export function checksumOf(deployment: BackupFile["deployment"], history: BackupFile["history"]): string {
-  return createHash("sha256").update(JSON.stringify({ deployment, history })).digest("hex");
+export function checksumOf(deployment: BackupFile["deployment"], history: BackupFile["history"], records: BackupFile["records"]): string {
+  return createHash("sha256").update(JSON.stringify({ deployment, history, records })).digest("hex");
 }
 
 interface CheckpointView {
@@ -68,12 +73,25 @@ export async function readHistoryBlobs(store: BackendStore, stack: string): Prom
   return blobs.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** The stack's deployment records, as blobs (name and text), oldest first. */
+export async function readRecordBlobs(store: BackendStore, stack: string): Promise<BackupFile["records"]> {
+  const blobs: BackupFile["records"] = [];
+  for (const key of await store.list(recordsPrefix(stack))) {
+    const name = key.slice(key.lastIndexOf("/") + 1);
+    if (!name.endsWith(".json")) continue;
+    const data = await store.get(key);
+    if (data !== undefined) blobs.push({ name, data });
+  }
+  return blobs.sort((a, b) => a.name.localeCompare(b.name));
+}
+
 /** Builds the backup of a stack as it is in the backend now. */
 export async function takeBackup(stack: Stack, store: BackendStore, now = new Date()): Promise<BackupFile> {
   const deployment = await exportEncrypted(stack);
   const checkpoint = checkpointOf(deployment);
   if (!checkpoint.manifest?.time) throw new BackupFileError(`stack ${stack.name} has no state to back up (no checkpoint in the backend ${store.where})`);
   const history = await readHistoryBlobs(store, stack.name);
+  const records = await readRecordBlobs(store, stack.name);
   const dep = { version: deployment.version, deployment: (deployment.deployment ?? {}) as Record<string, unknown> };
   return {
     kind: BACKUP_KIND,
@@ -85,9 +103,10 @@ export async function takeBackup(stack: Stack, store: BackendStore, now = new Da
     resources: checkpoint.resources?.length ?? 0,
     updates: history?.length ?? 0,
     backend: store.where,
-    sha256: checksumOf(dep, history),
+    sha256: checksumOf(dep, history, records),
     deployment: dep,
     history,
+    records,
   };
 }
 
@@ -153,7 +172,7 @@ export function readBackup(file: string): BackupFile {
     throw new BackupFileError(`${file}: not a usable Flightdeck state backup:\n  - ${problems.join("\n  - ")}`);
   }
   const b = parsed.data;
-  const sum = checksumOf(b.deployment, b.history);
+  const sum = checksumOf(b.deployment, b.history, b.records);
   if (sum !== b.sha256) {
     throw new BackupFileError(`${file}: sha256: expected ${b.sha256} (recorded when the backup was taken), found ${sum}: the file was changed or cut short since`);
   }
@@ -182,7 +201,7 @@ export function defaultBackupDir(workDir: string): string {
 
 export interface BackupReport {
   file: string;
-  backup: Omit<BackupFile, "deployment" | "history">;
+  backup: Omit<BackupFile, "deployment" | "history" | "records"> & { deploymentRecords: number };
   kept: number;
   removed: string[];
 }
@@ -203,8 +222,8 @@ export async function backupStack(opts: { stack: string; dir?: string; keep?: nu
     const backup = await takeBackup(stack, store);
     const file = writeBackup(dir, backup);
     const removed = pruneBackups(dir, opts.stack, keep);
-    const { deployment: _d, history: _h, ...summary } = backup;
-    return { file, backup: summary, kept: listBackups(dir, opts.stack).length, removed };
+    const { deployment: _d, history: _h, records: _r, ...summary } = backup;
+    return { file, backup: { ...summary, deploymentRecords: backup.records.length }, kept: listBackups(dir, opts.stack).length, removed };
   } finally {
     await store.close();
   }

@@ -202,7 +202,7 @@ program
     const r = await backupStack({ stack: opts.stack, dir: opts.dir, keep: opts.keep });
     const b = r.backup;
     console.log(`BACKED UP ${b.stack}: ${r.file}`);
-    console.log(`  state of ${b.checkpointTime}, ${b.resources} resources, ${b.updates} update(s) of history; from ${b.backend}`);
+    console.log(`  state of ${b.checkpointTime}, ${b.resources} resources, ${b.updates} update(s) of history, ${b.deploymentRecords} deployment record(s); from ${b.backend}`);
     console.log(`  ${r.kept} backup(s) of ${b.stack} kept${r.removed.length ? `, ${r.removed.length} older removed` : ""}`);
   });
 

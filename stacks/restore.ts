@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { checkpointOf, historyPrefix, readBackup, type BackupFile } from "./backup";
 import { withDeployLock } from "./deploy-lock";
 import { readStackFile } from "./stack-file";
+import { recordsPrefix } from "./records";
 import { exportEncrypted, importState } from "./state-io";
 import { StepLog, firstLine, type StepRecord } from "./steps";
 import { HISTORY_PAGE, openStack, PROJECT, projectDir, selectExistingStack } from "./workspace";
@@ -29,6 +30,8 @@ export interface BackendView {
   unreadable?: string;
   /** Names of the update history blobs the backend has; null when the driver cannot see them. */
   historyNames: string[] | null;
+  /** Names of the deployment record blobs the backend's store has. */
+  recordNames?: string[];
 }
 
 /** Another backup of the same stack, for the "is a newer one lost by this?" check. */
@@ -99,8 +102,11 @@ export function planRestore(file: string, backup: BackupFile, stack: string, bac
   } else if (!backup.history) {
     changes.push("no update history in this backup (its backend kept it out of the driver's reach): history and rollback start again from the next deploy");
   }
+  const haveRecords = new Set(backend.recordNames ?? []);
+  const missingRecords = backup.records.filter((r) => !haveRecords.has(r.name)).length;
+  if (missingRecords > 0) changes.push(`put back ${missingRecords} deployment record(s) (the backend has ${haveRecords.size} of the backup's ${backup.records.length})`);
   const sameState = !!backend.state && !backend.unreadable && backend.state.checkpointTime === backup.checkpointTime;
-  const nothingToDo = sameState && missingHistory === 0 && changes.length === 0;
+  const nothingToDo = sameState && missingHistory === 0 && missingRecords === 0 && changes.length === 0;
   return { changes, nothingToDo };
 }
 
@@ -134,15 +140,16 @@ export function backupsBeside(file: string, stack: string): OtherBackup[] {
   return others;
 }
 
-async function backendView(stack: Stack | undefined, listHistory: () => Promise<string[] | null>): Promise<BackendView> {
+async function backendView(stack: Stack | undefined, listHistory: () => Promise<string[] | null>, listRecords: () => Promise<string[]>): Promise<BackendView> {
   const historyNames = await listHistory();
-  if (!stack) return { historyNames };
+  const recordNames = await listRecords();
+  if (!stack) return { historyNames, recordNames };
   try {
     const checkpoint = checkpointOf(await exportEncrypted(stack));
-    if (!checkpoint.manifest?.time) return { historyNames };
-    return { state: { checkpointTime: checkpoint.manifest.time, resources: (checkpoint.resources ?? []) as ResourceView[] }, historyNames };
+    if (!checkpoint.manifest?.time) return { historyNames, recordNames };
+    return { state: { checkpointTime: checkpoint.manifest.time, resources: (checkpoint.resources ?? []) as ResourceView[] }, historyNames, recordNames };
   } catch (err) {
-    return { unreadable: firstLine(err), historyNames };
+    return { unreadable: firstLine(err), historyNames, recordNames };
   }
 }
 
@@ -182,7 +189,8 @@ export async function restore(opts: RestoreOptions): Promise<RestoreReport> {
   return withDeployLock(workDir, opts.stack, "restore", log, async (lock, store) => {
     const existing = await selectExistingStack(opts.stack, workDir);
     const listHistory = async () => (store.besideState ? (await store.list(historyPrefix(opts.stack))).map((k) => k.slice(k.lastIndexOf("/") + 1)).filter((n) => n.endsWith(".history.json")) : null);
-    const view = await log.run("read backend", () => backendView(existing, listHistory), (v) =>
+    const listRecords = async () => (await store.list(recordsPrefix(opts.stack))).map((k) => k.slice(k.lastIndexOf("/") + 1));
+    const view = await log.run("read backend", () => backendView(existing, listHistory, listRecords), (v) =>
       v.unreadable ? `state unreadable: ${v.unreadable}` : v.state ? `state of ${v.state.checkpointTime}, ${v.state.resources.length} resources` : "no state of this stack",
     );
     const plan = planRestore(opts.from, backup, opts.stack, view, backupsBeside(opts.from, opts.stack), opts.allowOlder);
@@ -205,6 +213,14 @@ export async function restore(opts: RestoreOptions): Promise<RestoreReport> {
         for (const h of missing) await store.put(`${historyPrefix(opts.stack)}${h.name}`, h.data);
         return missing.length;
       }, (n) => `${n} update(s)`);
+    }
+    const haveRecords = new Set(await listRecords());
+    const missingRecords = backup.records.filter((r) => !haveRecords.has(r.name));
+    if (missingRecords.length > 0) {
+      await log.run("put back records", async () => {
+        for (const r of missingRecords) await store.create(`${recordsPrefix(opts.stack)}${r.name}`, r.data);
+        return missingRecords.length;
+      }, (n) => `${n} deployment record(s)`);
     }
     await log.run("verify", async () => {
       const now = checkpointOf(await exportEncrypted(stack));

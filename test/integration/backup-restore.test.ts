@@ -33,6 +33,7 @@ function drill(name: string, stackName: string, basePort: number, openBackend: (
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flightdeck-backups-"));
     let backupFile = "";
     let updatesBefore = 0;
+    let recordsBefore = 0;
 
     beforeAll(async () => {
       backend = await openBackend();
@@ -42,7 +43,10 @@ function drill(name: string, stackName: string, basePort: number, openBackend: (
       await env.stack.setConfig("flightdeck:appSecrets", { value: JSON.stringify({ API_KEY: SECRET }), secret: true });
       expect((await deploy({ stack: stackName, release: "v1" })).outcome).toBe("succeeded");
       expect((await deploy({ stack: stackName, release: "v2" })).outcome).toBe("succeeded");
-      updatesBefore = (await history(stackName)).records.length;
+      const h = await history(stackName);
+      updatesBefore = h.records.length;
+      recordsBefore = h.deployments.length;
+      expect(recordsBefore).toBe(2);
     });
 
     afterAll(async () => {
@@ -59,6 +63,7 @@ function drill(name: string, stackName: string, basePort: number, openBackend: (
       const r = await backupStack({ stack: stackName, dir });
       backupFile = r.file;
       expect(r.backup.updates).toBe(updatesBefore);
+      expect(r.backup.deploymentRecords).toBe(recordsBefore);
       expect(r.backup.resources).toBeGreaterThan(3);
       const text = fs.readFileSync(backupFile, "utf8");
       // The secret is in the state (the slot processes get it), as ciphertext only.
@@ -78,11 +83,14 @@ function drill(name: string, stackName: string, basePort: number, openBackend: (
       expect(dry.applied).toBe(false);
       expect(dry.plan.changes.join("\n")).toMatch(/create stack .* with the backup's \d+ resources/);
       expect(dry.plan.changes.join("\n")).toContain(`put back ${updatesBefore} update(s) of history`);
+      expect(dry.plan.changes.join("\n")).toContain(`put back ${recordsBefore} deployment record(s)`);
       expect(await selectExistingStack(stackName)).toBeUndefined(); // a dry run creates nothing
 
       const r = await restore({ stack: stackName, from: backupFile });
       expect(r.applied).toBe(true);
-      expect((await history(stackName)).records.length).toBe(updatesBefore);
+      const after = await history(stackName);
+      expect(after.records.length).toBe(updatesBefore);
+      expect(after.deployments.map((d) => d.outcome)).toEqual(["succeeded", "succeeded"]);
       const s = await status(stackName);
       expect(s.release).toBe("v2");
       expect(s.consistent).toBe(true);

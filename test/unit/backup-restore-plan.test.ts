@@ -24,9 +24,10 @@ function backupOf(time: string, resources: { urn: string; id?: string; outputs?:
     resources: resources.length,
     updates: history?.length ?? 0,
     backend: "/tmp/state",
-    sha256: checksumOf(deployment, history),
+    sha256: checksumOf(deployment, history, []),
     deployment,
     history,
+    records: [],
   };
 }
 
@@ -92,6 +93,14 @@ describe("planRestore", () => {
     const plan = planRestore("b.json", backupOf(T1, [blue]), STACK, noHistory, []);
     expect(plan.nothingToDo).toBe(false);
     expect(plan.changes).toEqual(["put back 1 update(s) of history (the backend has 0 of the backup's 1)"]);
+  });
+
+  it("deployment records the backend lacks are put back", () => {
+    const backup = { ...backupOf(T1, [blue]), records: [{ name: "2026-12-01T090000.000Z-ab12cd34.json", data: "{}" }] };
+    const same: BackendView = { state: { checkpointTime: T1, resources: [blue] }, historyNames: ["staging-1.history.json"], recordNames: [] };
+    const plan = planRestore("b.json", backup, STACK, same, []);
+    expect(plan.nothingToDo).toBe(false);
+    expect(plan.changes).toEqual(["put back 1 deployment record(s) (the backend has 0 of the backup's 1)"]);
   });
 
   it("a backup without history says rollback starts again from the next deploy", () => {
