@@ -98,7 +98,7 @@ function githubGraphqlSchema(): GraphQLSchema {
   return graphqlSchema;
 }
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -107,8 +107,13 @@ class HttpError extends Error {
   }
 }
 
+/** Serves one REST operation: [status, body]. Throw HttpError for GitHub's error answers. */
+export type OperationHandler = (op: MatchedOperation, body: Record<string, unknown> | undefined) => [number, unknown];
+
 export class GitHubApiServer {
   readonly violations: string[] = [];
+  /** Operations served by modules beside this file (deployments, releases…), installed with `route`. */
+  private readonly routes = new Map<string, OperationHandler>();
   readonly served: ServedRequest[] = [];
   /** Every Authorization header value seen, so a test can check which token was used. */
   readonly tokensSeen = new Set<string>();
@@ -246,8 +251,21 @@ export class GitHubApiServer {
     }
   }
 
+  /**
+   * Serves an operation (by its operationId in GitHub's OpenAPI description) with a handler: how
+   * modules beside this file add what they model without this file knowing them. The request has
+   * already been checked against the description and the repository when the handler runs.
+   */
+  route(operationId: string, handler: OperationHandler): this {
+    if (this.routes.has(operationId)) throw new Error(`${operationId} is already routed`);
+    this.routes.set(operationId, handler);
+    return this;
+  }
+
   private rest(op: MatchedOperation, body: Record<string, unknown> | undefined): [number, unknown] {
     this.repoOf(op);
+    const routed = this.routes.get(op.operationId);
+    if (routed) return routed(op, body);
     const pullOf = () => {
       const pr = this.pulls.get(Number(op.params.pull_number));
       if (!pr) throw new HttpError(404, "Not Found");
