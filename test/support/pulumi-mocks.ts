@@ -45,6 +45,23 @@ export function installMocks(opts: {
   return registered;
 }
 
+/** The zone id every cloud stack's Cloudflare zone lookup answers with. */
+export const ZONE_ID = "0123456789abcdef0123456789abcdef";
+
+/**
+ * The provider lookups a cloud stack's program invokes (GitHub users and teams for reviewers,
+ * the Cloudflare zone), answered as the providers would: ids by login/slug (one shared id when no
+ * map is given), the zone by name. One answer for every test that runs the cloud components.
+ */
+export function cloudLookups(ids: { users?: Record<string, string>; teams?: Record<string, string> } = {}) {
+  return (token: string, args: Record<string, unknown>): Record<string, unknown> => {
+    if (token === "github:index/getUser:getUser") return { id: ids.users ? ids.users[String(args.username)] : "1001", login: args.username };
+    if (token === "github:index/getTeam:getTeam") return { id: ids.teams ? ids.teams[String(args.slug)] : "2002", slug: args.slug };
+    if (token === "cloudflare:index/getZone:getZone") return { id: ZONE_ID };
+    return {};
+  };
+}
+
 /** Resolves an Output to a Promise, so tests await values instead of asserting inside apply. */
 export function valueOf<T>(output: pulumi.Input<T> | pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));

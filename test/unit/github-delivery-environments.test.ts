@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config/parse";
 import type { CloudConfig } from "../../infra/config/schema";
-import { installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
+import { cloudLookups, installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
 import { stackFileConfig } from "../support/stack-files";
 
 // How the engine sees a secret input: the SDK serializes secrets under this signature.
@@ -10,14 +10,12 @@ const SECRET_SIG = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75
 const USER_IDS: Record<string, string> = { "alice-ops": "1001" };
 const TEAM_IDS: Record<string, string> = { "release-managers": "2002" };
 
+const lookups = cloudLookups({ users: USER_IDS, teams: TEAM_IDS });
 const invokes: { token: string; args: Record<string, unknown> }[] = [];
 const registered = installMocks({
   invoke(token, args) {
     invokes.push({ token, args });
-    if (token === "github:index/getUser:getUser") return { id: USER_IDS[String(args.username)], login: args.username };
-    if (token === "github:index/getTeam:getTeam") return { id: TEAM_IDS[String(args.slug)], slug: args.slug };
-    if (token === "cloudflare:index/getZone:getZone") return { id: "0123456789abcdef0123456789abcdef" };
-    return {};
+    return lookups(token, args);
   },
 });
 

@@ -8,16 +8,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig, StackConfigError } from "../../infra/config/parse";
 import type { CloudConfig } from "../../infra/config/schema";
-import { installMocks, ofType, valueOf } from "../support/pulumi-mocks";
+import { cloudLookups, installMocks, ofType, valueOf } from "../support/pulumi-mocks";
 import { stackFileConfig, withValue } from "../support/stack-files";
 
 const registered = installMocks({
-  invoke(token) {
-    if (token === "github:index/getUser:getUser") return { id: "1001" };
-    if (token === "github:index/getTeam:getTeam") return { id: "2002" };
-    if (token === "cloudflare:index/getZone:getZone") return { id: "0123456789abcdef0123456789abcdef" };
-    return {};
-  },
+  invoke: cloudLookups(),
   outputsFor: (type, _name, inputs) => (type === REPOSITORY ? { fullName: `flightdeck-dev/${String(inputs.name)}` } : {}),
 });
 

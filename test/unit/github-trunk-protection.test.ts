@@ -2,16 +2,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config/parse";
 import type { CloudConfig } from "../../infra/config/schema";
-import { installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
+import { cloudLookups, installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
 import { stackFileConfig, withValue } from "../support/stack-files";
 
 const registered = installMocks({
-  invoke(token) {
-    if (token === "github:index/getUser:getUser") return { id: "1001" };
-    if (token === "github:index/getTeam:getTeam") return { id: "2002" };
-    if (token === "cloudflare:index/getZone:getZone") return { id: "0123456789abcdef0123456789abcdef" };
-    return {};
-  },
+  invoke: cloudLookups(),
 });
 
 function cloud(stack: string, raw: Record<string, unknown> = stackFileConfig(stack)): CloudConfig {

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { FlyMachineConfig } from "../../components/fly/contract";
 import { dynamicTypeToken, flyResourceTypes } from "../../components/fly/contract";
-import { importProgram, installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
+import { cloudLookups, importProgram, installMocks, ofType, valueOf, type RegisteredResource } from "../support/pulumi-mocks";
 import { deployedConfig, stackFileConfig, withValue } from "../support/stack-files";
 
 // Vitest's module wrappers cannot be serialized by Pulumi's closure serializer; under mocks the
@@ -30,12 +30,7 @@ vi.mock("../../components/fly/cordon-router", async (importOriginal) => {
   return { ...orig, FlyCordonRouter: CapturingRouter };
 });
 
-const invoke = (token: string, args: Record<string, unknown>): Record<string, unknown> => {
-  if (token === "github:index/getUser:getUser") return { id: "1001", login: args.username };
-  if (token === "github:index/getTeam:getTeam") return { id: "2002", slug: args.slug };
-  if (token === "cloudflare:index/getZone:getZone") return { id: "0123456789abcdef0123456789abcdef" };
-  return {};
-};
+const invoke = cloudLookups();
 
 const PREVIOUS = "registry.fly.io/flightdeck-production@sha256:" + "1".repeat(64);
 const STAGING_RELEASE = "registry.fly.io/flightdeck-staging@sha256:" + "a".repeat(64);
