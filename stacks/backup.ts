@@ -63,22 +63,21 @@ export const checkpointOf = (d: Deployment): CheckpointView => (d.deployment ?? 
 /** The update history blobs of a stack in the backend's store, or null when the store is not the state's. */
 export async function readHistoryBlobs(store: BackendStore, stack: string): Promise<BackupFile["history"]> {
   if (!store.besideState) return null;
-  const blobs: NonNullable<BackupFile["history"]> = [];
-  for (const key of await store.list(historyPrefix(stack))) {
-    const name = key.slice(key.lastIndexOf("/") + 1);
-    if (!name.endsWith(".history.json")) continue; // checkpoints per update and .attrs: history reads neither
-    const data = await store.get(key);
-    if (data !== undefined) blobs.push({ name, data });
-  }
-  return blobs.sort((a, b) => a.name.localeCompare(b.name));
+  // Checkpoints per update and .attrs are left out: the engine's history reads neither.
+  return readBlobs(store, historyPrefix(stack), ".history.json");
 }
 
 /** The stack's deployment records, as blobs (name and text), oldest first. */
 export async function readRecordBlobs(store: BackendStore, stack: string): Promise<BackupFile["records"]> {
-  const blobs: BackupFile["records"] = [];
-  for (const key of await store.list(recordsPrefix(stack))) {
+  return readBlobs(store, recordsPrefix(stack), ".json");
+}
+
+/** The blobs directly under a prefix whose names end with a suffix, as name and text, by name. */
+async function readBlobs(store: BackendStore, prefix: string, suffix: string): Promise<{ name: string; data: string }[]> {
+  const blobs: { name: string; data: string }[] = [];
+  for (const key of await store.list(prefix)) {
     const name = key.slice(key.lastIndexOf("/") + 1);
-    if (!name.endsWith(".json")) continue;
+    if (!name.endsWith(suffix)) continue;
     const data = await store.get(key);
     if (data !== undefined) blobs.push({ name, data });
   }
