@@ -159,7 +159,7 @@ export interface RecordFacts {
 }
 
 /** Every string in a value with every form of every secret replaced by `[secret]`. */
-function scrubDeep<T>(value: T, secrets: readonly string[]): T {
+export function scrubDeep<T>(value: T, secrets: readonly string[]): T {
   if (secrets.length === 0) return value;
   if (typeof value === "string") return scrub(value, secrets) as T;
   if (Array.isArray(value)) return value.map((v) => scrubDeep(v, secrets)) as T;

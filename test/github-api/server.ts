@@ -107,8 +107,8 @@ export class HttpError extends Error {
   }
 }
 
-/** Serves one REST operation: [status, body]. Throw HttpError for GitHub's error answers. */
-export type OperationHandler = (op: MatchedOperation, body: Record<string, unknown> | undefined) => [number, unknown];
+/** Serves one REST operation: [status, body]. Throw HttpError for GitHub's error answers. `query`: list filters, pages. */
+export type OperationHandler = (op: MatchedOperation, body: Record<string, unknown> | undefined, query: URLSearchParams) => [number, unknown];
 
 export class GitHubApiServer {
   readonly violations: string[] = [];
@@ -232,7 +232,7 @@ export class GitHubApiServer {
         this.violations.push(`${method} ${url.pathname} (${op.operationId}): ${problems.join("; ")}`);
         throw new HttpError(422, `Invalid request. ${problems.join("; ")}`);
       }
-      const [code, out] = this.rest(op, body as Record<string, unknown> | undefined);
+      const [code, out] = this.rest(op, body as Record<string, unknown> | undefined, url.searchParams);
       answer(code, out);
     } catch (e) {
       if (e instanceof HttpError) answer(e.status, { message: e.message, documentation_url: "https://docs.github.com/rest", status: String(e.status) });
@@ -262,10 +262,10 @@ export class GitHubApiServer {
     return this;
   }
 
-  private rest(op: MatchedOperation, body: Record<string, unknown> | undefined): [number, unknown] {
+  private rest(op: MatchedOperation, body: Record<string, unknown> | undefined, query: URLSearchParams): [number, unknown] {
     this.repoOf(op);
     const routed = this.routes.get(op.operationId);
-    if (routed) return routed(op, body);
+    if (routed) return routed(op, body, query);
     const pullOf = () => {
       const pr = this.pulls.get(Number(op.params.pull_number));
       if (!pr) throw new HttpError(404, "Not Found");
