@@ -6,6 +6,7 @@ import { withDeployLock, type AcquiredLock } from "./deploy-lock";
 import { describeDelivery, liveSpec, planDeploy, type DeliveryState } from "./plan";
 import { recoverStack } from "./recover";
 import { secretsOf, startRecord } from "./records";
+import { deliveryReporter, reportConfigFrom } from "./report";
 import { desiredSpec, PreviewRefusedError, readDeployed, upTo } from "./update";
 import { readStackFile, type StackFile } from "./stack-file";
 import { StepLog, firstLine, type StepRecord } from "./steps";
@@ -61,8 +62,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
   }
   // Bad input stops here, before the lock, the engine or anything else is touched.
   const file = readStackFile(workDir, opts.stack);
+  const reporting = reportConfigFrom(); // a malformed webhook URL or repository stops here too
   const log = new StepLog(opts.onStep);
   let release = opts.release ?? "(current)";
+  let stackUrl: string | undefined; // the stack's `url` output, for the GitHub deployment's environment_url
   const report = (outcome: DeployOutcome, extra: Partial<DeployReport> = {}): DeployReport => ({
     stack: opts.stack,
     release,
@@ -77,6 +80,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     // (One refused by the lock, or by its stack file before it, changed nothing and is not one.)
     const record = startRecord(store, log, { workDir, stack: opts.stack, kind: "deploy", startedAt: started });
     record.begin();
+    const reporter = deliveryReporter(reporting, log, { stack: opts.stack, kind: "deploy", workDir });
+    await reporter.started(opts.release);
     let stack: Stack | undefined;
     let previousRelease: string | undefined;
     const secrets = () => secretsOf(stack, file);
@@ -84,7 +89,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     try {
       r = await deployLocked(lock, store, (s) => (stack = s), (p) => (previousRelease = p));
     } catch (err) {
-      await record.finish({ outcome: "failed", release: opts.release ?? (release === "(current)" ? undefined : release), previousRelease, reason: firstLine(err) }, secrets);
+      const failed = { outcome: "failed" as const, release: opts.release ?? (release === "(current)" ? undefined : release), previousRelease, reason: firstLine(err) };
+      await record.finish(failed, secrets);
+      await reporter.finished({ ...failed, environmentUrl: stackUrl }, secrets);
       throw err;
     }
     const recordKey = await record.finish(
@@ -99,9 +106,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
       },
       secrets,
     );
+    await reporter.finished({ outcome: r.outcome, release: r.release, previousRelease, liveSlot: r.liveSlot, reason: r.reason, environmentUrl: stackUrl }, secrets);
     // The record's own note, when it could not be written, is on the report's steps too.
     return { ...r, steps: log.steps, ...(recordKey ? { recordKey } : {}) };
   });
+
+  function noteUrl(url: string): void {
+    if (url !== "") stackUrl = url;
+  }
 
   async function deployLocked(lock: AcquiredLock, store: BackendStore, opened: (s: Stack) => void, previous: (r: string | undefined) => void): Promise<DeployReport> {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
@@ -113,6 +125,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     if (release === "") throw new UsageError(`stack ${opts.stack} runs nothing yet: give the release to deploy (--release)`);
     const desired = await desiredSpec(stack, file, release, current);
     const liveUrl = String(liveOutputs.url?.value ?? "");
+    noteUrl(liveUrl);
     const liveAnswers = current && liveUrl ? (await servesRelease(liveUrl, liveSpec(current).release)).ok : true;
     const plan = planDeploy(current, desired, liveAnswers);
     log.note(
@@ -144,6 +157,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
 
     await lock.update({ phase: "bake", restoreTo: plan.lastGood });
     const liveUrlNow = String(outputs.url?.value ?? "");
+    noteUrl(liveUrlNow);
     const cfg = file.config;
     const verdict = await log.run(
       "bake",

@@ -8,6 +8,7 @@ import { deliveryFromConfig, describeDelivery, liveSpec, type DeliveryState } fr
 import { numberHistory } from "./status";
 import { recoverStack } from "./recover";
 import { secretsOf, startRecord } from "./records";
+import { deliveryReporter, reportConfigFrom } from "./report";
 import { readStackFile } from "./stack-file";
 import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
@@ -110,28 +111,29 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   const started = Date.now();
   const workDir = opts.workDir ?? projectDir;
   const file = readStackFile(workDir, opts.stack);
+  const reporting = reportConfigFrom(); // a malformed webhook URL or repository stops here, before the lock
   const log = new StepLog(opts.onStep);
   return withDeployLock(workDir, opts.stack, "rollback", log, async (lock, store) => {
     // Every rollback that got the lock leaves a record: "rolled back", or "failed" with why.
     const record = startRecord(store, log, { workDir, stack: opts.stack, kind: "rollback", startedAt: started });
     record.begin();
-    const seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number } = {};
+    const reporter = deliveryReporter(reporting, log, { stack: opts.stack, kind: "rollback", workDir });
+    await reporter.started();
+    const seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number; url?: string } = {};
     const secrets = () => secretsOf(seen.stack, file);
     let r: RollbackReport;
     try {
       r = await rollbackLocked(lock, store, seen);
     } catch (err) {
-      await record.finish(
-        {
-          outcome: "failed",
-          reason: firstLine(err),
-          release: seen.next ? liveSpec(seen.next).release : undefined,
-          previousRelease: seen.current ? liveSpec(seen.current).release : undefined,
-          liveSlot: seen.current?.liveSlot,
-          rollbackTo: seen.version,
-        },
-        secrets,
-      );
+      const failed = {
+        outcome: "failed" as const,
+        reason: firstLine(err),
+        release: seen.next ? liveSpec(seen.next).release : undefined,
+        previousRelease: seen.current ? liveSpec(seen.current).release : undefined,
+        liveSlot: seen.current?.liveSlot,
+      };
+      await record.finish({ ...failed, rollbackTo: seen.version }, secrets);
+      await reporter.finished({ ...failed, environmentUrl: seen.url }, secrets);
       throw err;
     }
     const recordKey = await record.finish(
@@ -146,13 +148,17 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
       },
       secrets,
     );
+    await reporter.finished(
+      { outcome: "rolled back", reason: `rollback to version ${r.version}`, release: liveSpec(r.to).release, previousRelease: r.from ? liveSpec(r.from).release : undefined, liveSlot: r.to.liveSlot, environmentUrl: seen.url },
+      secrets,
+    );
     return { ...r, steps: log.steps, ...(recordKey ? { recordKey } : {}) };
   });
 
   async function rollbackLocked(
     lock: AcquiredLock,
     store: BackendStore,
-    seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number },
+    seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number; url?: string },
   ): Promise<RollbackReport> {
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
     seen.stack = stack;
@@ -160,6 +166,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
     const history = await stack.history(HISTORY_PAGE, 1);
     const { current, outputs } = await readDeployed(stack);
     seen.current = current;
+    seen.url = String(outputs.url?.value ?? "") || undefined;
     const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to), (t) =>
       `version ${t.version}: ${describeDelivery(t.state)}`,
     );
