@@ -12,6 +12,7 @@ import { healthGateThresholds } from "./rules/health-gate-thresholds";
 import { machineSizeCeiling } from "./rules/machine-size-ceiling";
 import { protectedDeployEnvironment } from "./rules/protected-deploy-environment";
 import { publicDnsProxied } from "./rules/public-dns-proxied";
+import { releasePromoted } from "./rules/release-promoted";
 import { secretInputsAreSecrets } from "./rules/secret-inputs-are-secrets";
 import { trunkMergeSettings } from "./rules/trunk-merge-settings";
 
@@ -23,6 +24,7 @@ export const policies: Policies = [
   flyServiceHttpHealthCheck,
   healthGateThresholds,
   flyImagePinnedByDigest,
+  releasePromoted,
   secretInputsAreSecrets,
   protectedDeployEnvironment,
   defaultBranchProtected,

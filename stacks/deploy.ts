@@ -4,6 +4,7 @@ import { servesRelease } from "../components/bluegreen/probe";
 import type { BackendStore } from "./backend-store";
 import { withDeployLock, type AcquiredLock } from "./deploy-lock";
 import { describeDelivery, liveSpec, planDeploy, type DeliveryState } from "./plan";
+import { promotionRefusal } from "./promotion";
 import { recoverStack } from "./recover";
 import { secretsOf, startRecord } from "./records";
 import { deliveryReporter, reportConfigFrom } from "./report";
@@ -116,6 +117,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
   }
 
   async function deployLocked(lock: AcquiredLock, store: BackendStore, opened: (s: Stack) => void, previous: (r: string | undefined) => void): Promise<DeployReport> {
+    // Promotion, not rebuild: refused before the stack is even opened, so nothing changes.
+    const unpromoted = await promotionRefusal(store, log, { stack: opts.stack, release: opts.release, config: file.config });
+    if (unpromoted) return report("failed", { reason: `refused before anything changed: ${unpromoted}` });
     const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
     opened(stack);
     await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });

@@ -91,8 +91,13 @@ export function engineOptions(stackName: string, workDir: string, onOutput?: (s:
   const packs = policyPackFor(stackName, workDir);
   if (packs && restore) {
     const config = JSON.parse(fs.readFileSync(packs.config, "utf8")) as Record<string, Record<string, unknown> | string>;
-    const window = config["deploy-window"];
-    config["deploy-window"] = { ...(typeof window === "object" ? window : typeof window === "string" ? { enforcementLevel: window } : {}), restore };
+    // Every guardrail meant for forward deploys hears of it: the deploy window, and promotion (a
+    // revert or rollback puts back a release that already ran; it is never a promotion).
+    for (const name of ["deploy-window", "release-promoted"]) {
+      const entry = config[name];
+      if (entry === undefined && name !== "deploy-window") continue;
+      config[name] = { ...(typeof entry === "object" ? entry : typeof entry === "string" ? { enforcementLevel: entry } : {}), restore };
+    }
     const dir = path.join(workDir, ".pulumi", "run");
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, `policy-${stackName}-${process.pid}-${restore.kind}.json`);

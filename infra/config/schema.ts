@@ -171,7 +171,17 @@ export const stagingSchema = z
     }
   });
 export const productionSchema = z
-  .object({ environment: z.literal("production").describe("Which environment this stack is: chooses the schema and the platform."), ...cloudShape })
+  .object({
+    environment: z.literal("production").describe("Which environment this stack is: chooses the schema and the platform."),
+    ...cloudShape,
+    promotion: z
+      .object({
+        from: z.literal("staging").describe("The stack whose succeeded deploys production may run (compared by image digest)."),
+      })
+      .strict()
+      .optional()
+      .describe("Promotion, not rebuild: deploy refuses a release this stack has not recorded as a succeeded deploy (the release-promoted policy too)."),
+  })
   .strict()
   .superRefine((p, ctx) => {
     if (p.github.requiredChecks.length === 0) {
