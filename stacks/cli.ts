@@ -10,7 +10,10 @@ import { restore } from "./restore";
 import { rollback } from "./rollback";
 import { upAsIs } from "./up";
 import { formatEngineUpdate, formatRecord } from "./records";
-import { history, status } from "./status";
+import { history, recordsOf, status } from "./status";
+import { computeMetrics, parseSince } from "./metrics";
+import { renderMetricsSvg } from "./metrics-chart";
+import { formatMetrics } from "./metrics-text";
 import { describeDelivery } from "./plan";
 import { readStackFile } from "./stack-file";
 import { formatStep, firstLine, type StepRecord } from "./steps";
@@ -138,6 +141,24 @@ program
         `change failure rate ${(m.changeFailureRate * 100).toFixed(0)}% (${m.failedChanges} of ${m.changes} releases that took live traffic), median deploy ${seconds(m.medianDeployMs)}` +
         `${h.earlier.length ? `; the ${h.earlier.length} engine-history update(s) are not counted` : ""}`,
     );
+  });
+
+program
+  .command("metrics")
+  .description("DORA's four keys and deploy duration from the deployment records, each beside its record count and the team's target (docs/metrics.md).")
+  .option(...stackOption)
+  .option("--since <duration>", "the window, back from now: 12h, 7d, 30d, 2w (a whole number and m, h, d or w)", "30d")
+  .option("--json", "print the report as JSON (MetricsReport in stacks/metrics.ts)")
+  .option("--svg <file>", "also write the chart as SVG to this file")
+  .action(async (opts: { stack: string; since: string; json?: boolean; svg?: string }) => {
+    // A bad --since stops here, before the backend is touched.
+    const sinceMs = parseSince(opts.since);
+    const { records, unreadable } = await recordsOf(opts.stack, projectDir);
+    const report = computeMetrics(records, { stack: opts.stack, since: opts.since, sinceMs, now: Date.now(), unreadable: unreadable.length });
+    if (opts.svg) fs.writeFileSync(opts.svg, await renderMetricsSvg(report, records));
+    if (opts.json) return console.log(JSON.stringify(report, null, 2));
+    console.log(formatMetrics(report));
+    if (opts.svg) console.log(`\nchart written to ${opts.svg}`);
   });
 
 program

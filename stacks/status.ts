@@ -6,12 +6,15 @@ import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
 import { probeHttp, servesRelease } from "../components/bluegreen/probe";
 import { deliveryFromConfig, liveSpec } from "./plan";
+import { deliveryMetrics, type DeliveryMetrics } from "./metrics";
 import { readRecords, type DeploymentRecord, type UnreadableRecord } from "./records";
 import { servedSlot } from "./served";
 import { deployedState } from "./update";
 import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
 
 export type { DeploymentRecord } from "./records";
+// The metrics live in stacks/metrics.ts; re-exported for the modules and tests that import them from here.
+export { deliveryMetrics, type DeliveryMetrics } from "./metrics";
 
 /** One update from the engine's history: its result is the engine's, not the deploy's outcome. */
 export interface EngineUpdate {
@@ -115,8 +118,8 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   };
 }
 
-/** A stack's deployment records from the store beside its state, newest first. */
-async function recordsOf(stackName: string, workDir: string): Promise<{ records: DeploymentRecord[]; unreadable: UnreadableRecord[] }> {
+/** A stack's deployment records from the store beside its state, newest first (history, status, metrics). */
+export async function recordsOf(stackName: string, workDir: string): Promise<{ records: DeploymentRecord[]; unreadable: UnreadableRecord[] }> {
   const store = backendStore(workDir);
   try {
     return await readRecords(store, stackName);
@@ -129,70 +132,6 @@ async function recordsOf(stackName: string, workDir: string): Promise<{ records:
 export function predating(updates: EngineUpdate[], records: DeploymentRecord[]): EngineUpdate[] {
   const oldest = records.at(-1)?.startedAt;
   return oldest === undefined ? updates : updates.filter((u) => u.startedAt < oldest);
-}
-
-export interface DeliveryMetrics {
-  /** Deploys that set out to change something (kind deploy, outcome other than unchanged). */
-  deploys: number;
-  succeeded: number;
-  reverted: number;
-  failed: number;
-  /** Deploys with nothing to change (not counted in `deploys`). */
-  unchanged: number;
-  /** Rollbacks that finished ("rolled back"); one that failed is counted in `rollbacksFailed`. */
-  rollbacks: number;
-  rollbacksFailed: number;
-  /** Deploys whose release took live traffic (the router switched to it): changes users saw. */
-  changes: number;
-  /** Of those, the ones that failed in front of users: reverted, failed after the switch, or rolled back later. */
-  failedChanges: number;
-  /** failedChanges / changes (0 with no changes). */
-  changeFailureRate: number;
-  /** Median duration of the deploys counted in `deploys`. */
-  medianDeployMs: number;
-}
-
-/**
- * Delivery metrics from deployment records (any order).
- *
- * Change failure rate, as DORA defines it: the share of changes that reached users and then
- * needed remediation. A change is a deploy whose release took live traffic (the router switched
- * to it: `switchedAt`). It failed when the deploy itself put the last good release back
- * (reverted), when it failed after the switch with nothing to go back to or a revert that did not
- * finish (failed, with `switchedAt`), or when a later rollback undid it — each finished rollback
- * counts against the newest successful deploy before it that no earlier rollback already undid.
- * A release stopped by its health gate or refused by a policy never reached users: it is a failed
- * deploy (the delivery path doing its job), not a failed change.
- */
-export function deliveryMetrics(records: DeploymentRecord[]): DeliveryMetrics {
-  const ordered = [...records].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
-  const deploys = ordered.filter((r) => r.kind === "deploy" && r.outcome !== "unchanged");
-  const count = (o: DeploymentRecord["outcome"]) => deploys.filter((r) => r.outcome === o).length;
-  const changes = deploys.filter((r) => r.switchedAt !== undefined);
-  const failedInFront = changes.filter((r) => r.outcome === "reverted" || r.outcome === "failed").length;
-  // Successful deploys not yet undone, newest last: a rollback pops the newest.
-  const standing: DeploymentRecord[] = [];
-  let rolledBackFrom = 0;
-  for (const r of ordered) {
-    if (r.kind === "deploy" && r.outcome === "succeeded" && r.switchedAt !== undefined) standing.push(r);
-    if (r.kind === "rollback" && r.outcome === "rolled back" && standing.pop()) rolledBackFrom++;
-  }
-  const rollbacks = ordered.filter((r) => r.kind === "rollback");
-  const durations = deploys.map((d) => d.durationMs).sort((a, b) => a - b);
-  const failedChanges = failedInFront + rolledBackFrom;
-  return {
-    deploys: deploys.length,
-    succeeded: count("succeeded"),
-    reverted: count("reverted"),
-    failed: count("failed"),
-    unchanged: ordered.filter((r) => r.kind === "deploy" && r.outcome === "unchanged").length,
-    rollbacks: rollbacks.filter((r) => r.outcome === "rolled back").length,
-    rollbacksFailed: rollbacks.filter((r) => r.outcome === "failed").length,
-    changes: changes.length,
-    failedChanges,
-    changeFailureRate: changes.length ? failedChanges / changes.length : 0,
-    medianDeployMs: durations.length ? durations[Math.floor(durations.length / 2)]! : 0,
-  };
 }
 
 export interface StackHistory {
