@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 180_000,
     reporters: ["default", "json"],
     outputFile: { json: ".pulumi/test-results.json" },
+    // @actions/workflow-parser imports its schema JSON without an import attribute, which Node
+    // refuses when it loads the package itself; inlined, vite transforms it (workflows.test.ts).
+    server: { deps: { inline: ["@actions/workflow-parser"] } },
   },
 });

@@ -10,6 +10,9 @@ import { describe, expect, it } from "vitest";
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import YAML from "yaml";
+// GitHub's own workflow parser (the one behind the Actions language service). ESM-only: vitest
+// loads it through a static import; tsc resolves its types through the package's typesVersions.
+import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
 import { stackFileConfig } from "../support/stack-files";
 
 interface Step {
@@ -60,6 +63,44 @@ const allJobs = () => Object.entries(workflows).flatMap(([f, w]) => Object.entri
 const envName = (job: Job) => (typeof job.environment === "object" ? job.environment.name : job.environment);
 const runs = (job: Job) => job.steps.map((s) => s.run ?? "").join("\n");
 const group = (job: Job) => (typeof job.concurrency === "object" ? job.concurrency : undefined);
+
+/**
+ * What GitHub's parser says about a workflow text: schema errors (unknown keys, wrong types),
+ * expression errors (syntax, unknown contexts or functions) and the conversion's own checks (job
+ * graph, needs). A plain YAML parse accepts all of those, and GitHub rejects the workflow only
+ * once it is pushed.
+ */
+async function githubParseErrors(name: string, content: string): Promise<string[]> {
+  const parsed = parseWorkflow({ name, content }, new NoOperationTraceWriter());
+  const errors = parsed.context.errors.getErrors().map((e) => e.message);
+  if (parsed.value) {
+    const template = await convertWorkflowTemplate(parsed.context, parsed.value);
+    errors.push(...(template.errors ?? []).map((e) => e.Message));
+  }
+  return [...new Set(errors)];
+}
+
+describe("GitHub's workflow parser (@actions/workflow-parser)", () => {
+  it.each(files)("%s parses with no errors, expressions included", async (f) => {
+    expect(await githubParseErrors(f, fs.readFileSync(path.join(dir, f), "utf8"))).toEqual([]);
+  });
+
+  // The parser must be able to say no, or the test above proves nothing.
+  const good = "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.sha }}\n";
+  it("accepts a minimal valid workflow (the baseline of the cases below)", async () => {
+    expect(await githubParseErrors("good.yml", good)).toEqual([]);
+  });
+  it.each([
+    ["a misspelt key", good.replace("steps:", "stepz:"), /Unexpected value 'stepz'/],
+    ["an expression that does not parse", good.replace("github.sha }}", "github.sha == }}"), /Unexpected end of expression/],
+    ["an unknown context", good.replace("github.sha", "secretz.TOKEN"), /Unrecognized named-value: 'secretz'/],
+    ["an unknown function", good.replace("github.sha", "nosuchfn(github.sha)"), /Unrecognized function: 'nosuchfn'/],
+    ["a job that needs a job that does not exist", good.replace("    steps:", "    needs: nope\n    steps:"), /nope|at least one job with no dependencies/],
+  ])("reports %s", async (_what, text, message) => {
+    const errors = await githubParseErrors("broken.yml", text);
+    expect(errors.join("\n")).toMatch(message);
+  });
+});
 
 describe("every workflow", () => {
   it("the five workflows exist and parse", () => {
