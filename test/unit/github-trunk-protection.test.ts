@@ -81,7 +81,10 @@ describe("ruleset (production config, github.protection: ruleset)", () => {
   });
   it("default branch requires the configured status checks", () => {
     expect((rules().requiredStatusChecks as Record<string, unknown>).requiredChecks).toEqual([
+      { context: "typecheck" },
       { context: "tests" },
+      { context: "secret-scan" },
+      { context: "dependency-audit" },
       { context: "preview" },
     ]);
   });
@@ -135,7 +138,7 @@ describe("branch protection (production config, github.protection: branch-protec
     expect(bp()).toMatchObject({ repositoryId: "flightdeck-app", pattern: "main" });
   });
   it("default branch requires the configured status checks on an up-to-date branch", () => {
-    expect(bp().requiredStatusChecks).toEqual([{ strict: true, contexts: ["tests", "preview"] }]);
+    expect(bp().requiredStatusChecks).toEqual([{ strict: true, contexts: ["typecheck", "tests", "secret-scan", "dependency-audit", "preview"] }]);
   });
   it("default branch requires approving reviews and dismisses stale ones", () => {
     expect(bp().requiredPullRequestReviews).toEqual([{ requiredApprovingReviewCount: 1, dismissStaleReviews: true }]);

@@ -239,7 +239,49 @@ describe("preview.yml", () => {
 
   it("only the preview job may write to pull requests", () => {
     expect(w().jobs.preview.permissions).toEqual({ contents: "read", "pull-requests": "write" });
-    expect(w().jobs.test.permissions).toBeUndefined();
+    for (const [id, job] of Object.entries(w().jobs)) if (id !== "preview") expect(job.permissions, id).toBeUndefined();
+  });
+
+  // Each check is its own job, so each is its own status check the default branch can require.
+  const checkJobs = ["typecheck", "test", "secret-scan", "dependency-audit"];
+  const checkJob = (id: string) => {
+    const job = w().jobs[id];
+    if (!job) throw new Error(`preview.yml has no job "${id}"`);
+    return job;
+  };
+
+  it("runs typecheck, tests, secret scan and dependency audit as separate jobs, none of them given secrets", () => {
+    expect(checkJobs.map((id) => checkJob(id).name ?? id)).toEqual(["typecheck", "tests", "secret-scan", "dependency-audit"]);
+    const text = fs.readFileSync(path.join(dir, "preview.yml"), "utf8");
+    const jobText = (id: string) => text.slice(text.indexOf(`\n  ${id}:\n`)).split(/\n  [\w-]+:\n/)[1] ?? "";
+    for (const id of checkJobs) {
+      expect(checkJob(id).env, id).toBeUndefined();
+      expect(jobText(id), id).not.toMatch(/secrets\./);
+    }
+  });
+
+  it("typecheck runs tsc over the whole project without the engine", () => {
+    expect(runs(checkJob("typecheck"))).toMatch(/^node_modules\/\.bin\/tsc --noEmit -p \.$/m);
+    expect(runs(checkJob("typecheck"))).not.toMatch(/engine\.sh/);
+  });
+
+  it("secret-scan runs the pinned gitleaks over the whole git history with the repository's config", () => {
+    const job = checkJob("secret-scan");
+    const checkout = job.steps.find((s) => s.uses?.startsWith("actions/checkout@"));
+    expect(checkout?.with?.["fetch-depth"]).toBe(0); // a shallow clone would hide old commits
+    expect(runs(job)).toMatch(/^scripts\/gitleaks\.sh git .*--config \.gitleaks\.toml \.$/m);
+    expect(runs(job)).not.toMatch(/latest/);
+  });
+
+  it("scripts/gitleaks.sh pins one gitleaks version, never latest", () => {
+    const script = fs.readFileSync(path.resolve(__dirname, "../../scripts/gitleaks.sh"), "utf8");
+    expect(script).toMatch(/^version="v8\.\d+\.\d+"$/m);
+    expect(script).toContain('go install "github.com/zricethezav/gitleaks/v8@$version"');
+    expect(script).not.toMatch(/@latest/);
+  });
+
+  it("dependency-audit fails on high and critical advisories in every dependency", () => {
+    expect(runs(checkJob("dependency-audit"))).toMatch(/^npm audit --audit-level=high$/m);
   });
 });
 
