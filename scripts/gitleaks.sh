@@ -4,6 +4,7 @@
 #
 #   scripts/gitleaks.sh <gitleaks args...>   ensure the pinned binary, then exec it with the args
 #   scripts/gitleaks.sh --path               ensure it, print its path
+#   scripts/gitleaks.sh --built              print its path if it is built already (exit 1 if not); never builds
 #
 # Why built from Go modules: gitleaks publishes release binaries on GitHub only, which this
 # project's machines cannot download; its module is served by the Go module proxy. A cold build
@@ -19,6 +20,8 @@ die() { printf '[flightdeck] error: %s\n' "$*" >&2; exit 1; }
 cache="${FLIGHTDECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flightdeck}"
 dir="$cache/gitleaks-$version"
 bin="$dir/gitleaks"
+
+if [[ "${1:-}" == "--built" ]]; then [[ -x "$bin" ]] && echo "$bin" && exit 0; exit 1; fi
 
 if [[ ! -x "$bin" ]]; then
   command -v go >/dev/null || die "gitleaks $version is not built and Go is not installed to build it (install Go 1.24.11+ and re-run)"
