@@ -94,5 +94,5 @@ export async function promotionRefusal(
     () => readPromotionEvidence(store, opts.stack, from).then((e) => checkPromotion(release, e)),
     (v) => (v.ok ? v.why : `refused: not promoted from ${from}`),
   );
-  return verdict.ok ? undefined : verdict.message;
+  return "message" in verdict ? verdict.message : undefined;
 }

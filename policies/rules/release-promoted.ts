@@ -35,7 +35,7 @@ export function checkReleasePromoted(props: Json, urn: string | undefined, evide
     ];
   }
   const verdict = checkPromotion(image, evidence.evidence);
-  if (verdict.ok) return [];
+  if (!("message" in verdict)) return [];
   return [{ message: `Promotion, not rebuild: ${verdict.message}.`, remediation: `deploy the release to ${from} first (the pipeline's staging job); rollbacks and reverts are never blocked.`, urn }];
 }
 
