@@ -19,6 +19,8 @@ export interface RetryOptions {
   backoffMs?: number;
   /** Per request: a hung API never holds a deploy. @default 10000 */
   timeoutMs?: number;
+  /** Every request of one run together, waits included: then the rest are skipped. @default 60000 */
+  budgetMs?: number;
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -39,6 +41,7 @@ function retryable(err: unknown): boolean {
 export class GitHubDeployments {
   private readonly octokit: Octokit;
   private readonly retry: Required<RetryOptions>;
+  private readonly deadline: number;
 
   constructor(
     private readonly cfg: NonNullable<ReportConfig["github"]>,
@@ -47,15 +50,18 @@ export class GitHubDeployments {
     // Octokit's own logging is off: a failed request becomes one step note (below), never loose console lines.
     const quiet = () => undefined;
     this.octokit = new Octokit({ auth: cfg.token, baseUrl: cfg.apiUrl, userAgent: "flightdeck-driver", log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
-    this.retry = { retries: opts.retries ?? 2, backoffMs: opts.backoffMs ?? 500, timeoutMs: opts.timeoutMs ?? 10_000 };
+    this.retry = { retries: opts.retries ?? 2, backoffMs: opts.backoffMs ?? 500, timeoutMs: opts.timeoutMs ?? 10_000, budgetMs: opts.budgetMs ?? 60_000 };
+    this.deadline = Date.now() + this.retry.budgetMs;
   }
 
   private async call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
+      const left = this.deadline - Date.now();
+      if (left <= 0) throw new Error(`${what}: skipped, the GitHub API took its ${this.retry.budgetMs} ms for this run`);
       try {
-        return await fn(AbortSignal.timeout(this.retry.timeoutMs));
+        return await fn(AbortSignal.timeout(Math.min(this.retry.timeoutMs, left)));
       } catch (err) {
-        if (attempt >= this.retry.retries || !retryable(err)) {
+        if (attempt >= this.retry.retries || !retryable(err) || this.deadline - Date.now() <= this.retry.backoffMs * 2 ** attempt) {
           const s = statusOf(err);
           throw new Error(`${what}: ${s !== undefined ? `HTTP ${s} ` : ""}${(err as Error).message.split("\n")[0]}`);
         }

@@ -5,6 +5,7 @@
  * failure or revert sends exactly one notice, nothing GitHub or the webhook does can fail or hold
  * a run, and no secret reaches a status or a notice.
  */
+import * as net from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { commitOf } from "../../stacks/records";
 import { deliveryReporter, reportConfigFrom, type ReportEnd } from "../../stacks/report";
@@ -158,6 +159,30 @@ describe("delivery report", () => {
     expect(deployments.deployments.length).toBe(count);
     expect(steps.find((s) => s.name === "github")?.detail).toMatch(/WARNING: create deployment: HTTP 503 .*goes on without a GitHub deployment status/);
     expect(hook.bodies).toHaveLength(1);
+  });
+
+  it("a GitHub API that never answers holds the run no longer than its time budget", async () => {
+    const silent = net.createServer(() => undefined); // accepts, never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const log = new StepLog();
+      const apiUrl = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+      const reporter = deliveryReporter(reportConfigFrom(env({ GITHUB_API_URL: apiUrl })), log, {
+        stack: "staging",
+        kind: "deploy",
+        workDir: projectDir,
+        github: { retries: 2, backoffMs: 20, timeoutMs: 400, budgetMs: 1000 },
+        notice: FAST.notice,
+      });
+      const started = Date.now();
+      await reporter.started("v11");
+      await reporter.finished({ outcome: "failed", release: "v11", reason: "boom" }, async () => []);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(log.steps.find((s) => s.name === "github")?.detail).toMatch(/^WARNING: create deployment: /);
+      expect(hook.bodies).toHaveLength(1);
+    } finally {
+      silent.close();
+    }
   });
 
   it("a webhook that fails twice then answers gets the notice once; one that never answers well is a note, in bounded time", async () => {
