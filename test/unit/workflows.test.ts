@@ -146,7 +146,7 @@ describe("every workflow", () => {
   });
 
   it("reads only the documented secrets, and the engine's GITHUB_TOKEN is the FLIGHTDECK_GITHUB_TOKEN PAT", () => {
-    const allowed = ["FLY_API_TOKEN", "FLIGHTDECK_GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL"];
+    const allowed = ["FLY_API_TOKEN", "FLIGHTDECK_GITHUB_TOKEN", "CLOUDFLARE_API_TOKEN", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_BACKEND_URL", "FLIGHTDECK_NOTIFY_WEBHOOK_URL"];
     // auto-merge.yml runs no engine: its one secret is the token that enables auto-merge (see auto-merge.test.ts).
     const own: Record<string, { allowed: string[]; token: string }> = {
       "auto-merge.yml": { allowed: ["FLIGHTDECK_AUTOMERGE_TOKEN"], token: "${{ secrets.FLIGHTDECK_AUTOMERGE_TOKEN }}" },
