@@ -19,7 +19,7 @@ export interface RetryOptions {
   backoffMs?: number;
   /** Per request: a hung API never holds a deploy. @default 10000 */
   timeoutMs?: number;
-  /** Every request of one run together, waits included: then the rest are skipped. @default 60000 */
+  /** Time spent in requests of one run, waits included (not the deploy between them): then the rest are skipped. @default 60000 */
   budgetMs?: number;
 }
 
@@ -41,7 +41,8 @@ function retryable(err: unknown): boolean {
 export class GitHubDeployments {
   private readonly octokit: Octokit;
   private readonly retry: Required<RetryOptions>;
-  private readonly deadline: number;
+  /** ms spent in calls so far: the budget counts GitHub's time, never the deploy's. */
+  private spent = 0;
 
   constructor(
     private readonly cfg: NonNullable<ReportConfig["github"]>,
@@ -51,17 +52,26 @@ export class GitHubDeployments {
     const quiet = () => undefined;
     this.octokit = new Octokit({ auth: cfg.token, baseUrl: cfg.apiUrl, userAgent: "flightdeck-driver", log: { debug: quiet, info: quiet, warn: quiet, error: quiet } });
     this.retry = { retries: opts.retries ?? 2, backoffMs: opts.backoffMs ?? 500, timeoutMs: opts.timeoutMs ?? 10_000, budgetMs: opts.budgetMs ?? 60_000 };
-    this.deadline = Date.now() + this.retry.budgetMs;
   }
 
   private async call<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const began = Date.now();
+    try {
+      return await this.attempts(what, fn, began);
+    } finally {
+      this.spent += Date.now() - began;
+    }
+  }
+
+  private async attempts<T>(what: string, fn: (signal: AbortSignal) => Promise<T>, began: number): Promise<T> {
+    const deadline = began + this.retry.budgetMs - this.spent;
     for (let attempt = 0; ; attempt++) {
-      const left = this.deadline - Date.now();
+      const left = deadline - Date.now();
       if (left <= 0) throw new Error(`${what}: skipped, the GitHub API took its ${this.retry.budgetMs} ms for this run`);
       try {
         return await fn(AbortSignal.timeout(Math.min(this.retry.timeoutMs, left)));
       } catch (err) {
-        if (attempt >= this.retry.retries || !retryable(err) || this.deadline - Date.now() <= this.retry.backoffMs * 2 ** attempt) {
+        if (attempt >= this.retry.retries || !retryable(err) || deadline - Date.now() <= this.retry.backoffMs * 2 ** attempt) {
           const s = statusOf(err);
           throw new Error(`${what}: ${s !== undefined ? `HTTP ${s} ` : ""}${(err as Error).message.split("\n")[0]}`);
         }

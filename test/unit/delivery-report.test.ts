@@ -185,6 +185,16 @@ describe("delivery report", () => {
     }
   });
 
+  it("a deploy that takes longer than the GitHub time budget still gets its final status (the budget is GitHub's time, not the deploy's)", async () => {
+    const log = new StepLog();
+    const reporter = deliveryReporter(reportConfigFrom(env()), log, { stack: "staging", kind: "deploy", workDir: projectDir, github: { ...FAST.github, budgetMs: 300 }, notice: FAST.notice });
+    await reporter.started("v12");
+    await new Promise((r) => setTimeout(r, 500)); // the deploy itself
+    await reporter.finished({ outcome: "succeeded", release: "v12", liveSlot: "green" }, async () => []);
+    expect(deployments.statesOf(deployments.of("staging").at(-1)!.id)).toEqual(["in_progress", "success"]);
+    expect(log.steps).toEqual([]);
+  });
+
   it("a webhook that fails twice then answers gets the notice once; one that never answers well is a note, in bounded time", async () => {
     hook.answers.push(500, 502);
     await run("staging", "deploy", { outcome: "failed", release: "v6", reason: "boom" });
