@@ -23,18 +23,18 @@ const OUTCOME_COLOURS: Record<(typeof OUTCOMES)[number], string> = {
 const KINDS = ["deploy", "rollback", "up"] as const;
 const TARGET_COLOUR = "#c62828";
 
-/** Log-axis ticks in seconds, labelled by `TICK_LABEL`: 1 s … 1 week. */
-const TICKS_S = [1, 10, 60, 300, 900, 1800, 3600, 4 * 3600, 86_400, 604_800];
+/** Log-axis ticks in seconds, labelled by `TICK_LABEL`: 1 s … 1 week, and each panel's target. */
+const TICKS_S = [1, 10, 60, 300, 4 * 3600, 86_400, 604_800];
 const TICK_LABEL =
   "datum.value < 60 ? datum.value + ' s' : datum.value < 3600 ? datum.value / 60 + ' min' : datum.value < 86400 ? datum.value / 3600 + ' h' : datum.value / 86400 + ' d'";
 
-/** The x domain: the records' span, padded; a single record (or none) gets an hour around it. */
+/** The x domain: the records' span, padded (at least 2 minutes each side, so a single record has room). */
 function timeDomain(records: readonly DeploymentRecord[], report: MetricsReport): [number, number] {
   const times = records.flatMap((r) => [Date.parse(r.startedAt), Date.parse(r.endedAt)]);
   if (times.length === 0) return [Date.parse(report.window.from), Date.parse(report.window.to)];
   const lo = Math.min(...times);
   const hi = Math.max(...times);
-  const pad = Math.max((hi - lo) * 0.05, 30 * 60_000);
+  const pad = Math.max((hi - lo) * 0.05, 2 * 60_000);
   return [lo - pad, hi + pad];
 }
 
@@ -64,7 +64,7 @@ function secondsPanel(name: string, title: string, data: string, valuesS: number
     scales: [{ name: "y", type: "log", domain: [lo, hi], range: [HEIGHT, 0], clamp: true }],
     axes: [
       { scale: "x", orient: "bottom", formatType: "utc", format: "%b %d %H:%M", tickCount: 6, labelOverlap: true },
-      { scale: "y", orient: "left", grid: true, values: TICKS_S.filter((t) => t >= lo && t <= hi), encode: { labels: { update: { text: { signal: TICK_LABEL } } } } },
+      { scale: "y", orient: "left", grid: true, values: [...TICKS_S, targetS].sort((a, b) => a - b).filter((t) => t >= lo && t <= hi), encode: { labels: { update: { text: { signal: TICK_LABEL } } } } },
     ],
     marks: [
       {
