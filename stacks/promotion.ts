@@ -7,7 +7,8 @@
  */
 import type { StackConfig } from "../infra/config/schema";
 import type { BackendStore } from "./backend-store";
-import { readRecords, type DeploymentRecord } from "./records";
+// ./record-format, not ./records: the policy pack loads this module, and ./records loads the engine.
+import { readRecords, type DeploymentRecord } from "./record-format";
 import type { StepLog } from "./steps";
 
 /** `sha256:<hex>` of a pinned image ref; any other release (a local version label) is its own identity. */

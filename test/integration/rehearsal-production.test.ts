@@ -12,7 +12,10 @@
 import * as fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type YAML from "yaml";
-import { outsideDeployWindow, startRehearsal, type Rehearsal } from "../support/rehearsal";
+import { fileURLToPath } from "node:url";
+import { committedSettings, outsideDeployWindow, releaseRef, startRehearsal, type Rehearsal } from "../support/rehearsal";
+import { fileStore } from "../../stacks/backend-store";
+import { buildRecord, writeRecord } from "../../stacks/records";
 import { expectEveryRequestCounted, expectRevertedAfterSwitch } from "../support/rehearsal-scenarios";
 import { steadyLoad } from "../support/steady-load";
 import { POLICY_NOW_ENV } from "../../policies/rules/deploy-window";
@@ -24,6 +27,23 @@ const releases: Record<string, string> = {};
 const STACK = "production";
 /** A production deploy: machines in two regions, the gate (5 healthy probes), the switch, the 120 s bake. */
 const DEPLOY_TIMEOUT_MS = 300_000;
+
+/**
+ * Promotion, not rebuild: production takes only what staging recorded as a succeeded deploy. The
+ * honest way would be staging deploying each release first in this backend; that is three more
+ * blue/green deploys with a 30 s bake each (minutes, on a rehearsal already ~8 min long), and
+ * rehearsal-staging already proves staging's deploys write those records. So staging's records are
+ * written here with the driver's own buildRecord/writeRecord, exactly as a staging deploy leaves them:
+ * the same image under staging's app name (one digest, two refs, as deploy.yml pushes it).
+ */
+async function stagingSucceeded(labels: string[]): Promise<void> {
+  const store = fileStore(fileURLToPath(r.env.PULUMI_BACKEND_URL!), true);
+  const app = committedSettings("staging").app;
+  for (const label of labels) {
+    const at = Date.now();
+    await writeRecord(store, buildRecord({ stack: "staging", kind: "deploy", outcome: "succeeded", release: releaseRef(app, label), startedAt: at, endedAt: at + 30_000, steps: [] }, { deployer: "rehearsal" }));
+  }
+}
 
 /** `[mandatory] <policy>:` lines of a preview's output. */
 function mandatoryViolations(out: string): string[] {
@@ -39,6 +59,10 @@ describe("rehearsal: production, the shipped program on the real engine", () => 
     releases.r1 = r.image("r1");
     releases.r2 = r.image("r2");
     releases.failsLater = r.image("fails-later", { env: { FAIL_AFTER_MS: "40000" } });
+    // Never deployed to staging: production must refuse it.
+    releases.unpromoted = r.image("unpromoted");
+    // fails-later passes staging's 30 s bake (it fails after 40 s): promoted, and reverted in production.
+    await stagingSucceeded(["r1", "r2", "fails-later"]);
   });
   afterAll(async () => {
     await load?.stop();
@@ -65,6 +89,19 @@ describe("rehearsal: production, the shipped program on the real engine", () => 
     const p = await previewWith(undefined, "registry.fly.io/flightdeck-production:latest");
     expect(p.exitCode, p.all).not.toBe(0);
     expect(mandatoryViolations(p.all), p.all).toContain("fly-image-pinned-by-digest");
+  });
+
+  it("a release staging never deployed: refused by the driver naming staging's successes, and by release-promoted in preview", async () => {
+    const d = await r.cli("deploy", "--stack", STACK, "--release", releases.unpromoted!);
+    expect(d.exitCode, d.all).not.toBe(0);
+    expect(d.all).toContain(`release ${releases.unpromoted} was never deployed successfully to staging`);
+    expect(d.all).toContain(releaseRef(committedSettings("staging").app, "r1"));
+    expect(d.all).toMatch(/refused before anything changed/);
+    expect(r.fly.apps.size).toBe(0);
+    const p = await previewWith(undefined, releases.unpromoted!);
+    expect(p.exitCode, p.all).not.toBe(0);
+    expect(mandatoryViolations(p.all), p.all).toContain("release-promoted");
+    expect(p.all).toMatch(/Promotion, not rebuild/);
   });
 
   it("a plaintext app secret in the stack file: refused before the engine changes anything, naming file and key", async () => {
