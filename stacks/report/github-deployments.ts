@@ -119,31 +119,33 @@ export class GitHubDeployments {
         description: clip(p.description),
         ...(p.environmentUrl ? { environment_url: p.environmentUrl } : {}),
         ...(p.logUrl ? { log_url: p.logUrl } : {}),
-        // Explicit, not GitHub's default: the driver marks what it replaced itself (below), and
-        // GitHub's automatic pass skips production environments anyway.
-        ...(state === "success" ? { auto_inactive: true } : {}),
+        // Off, not GitHub's default (on): GitHub's pass skips production environments, so the
+        // driver marks what a success replaced itself, the same way everywhere, and once.
+        ...(state === "success" ? { auto_inactive: false } : {}),
         request: { signal },
       }),
     );
   }
 
   /**
-   * The newest deployment to `environment`, other than `except`, whose latest status is success:
-   * what was live before the deployment `except`. Looks at the last 20 only (a page).
+   * The deployments to `environment`, other than `except`, whose latest status is success: what
+   * was live before the deployment `except` (normally one; more when earlier runs could not mark
+   * theirs). Looks at the last 20 only (a page).
    */
-  async lastSuccessful(environment: string, except: number): Promise<number | undefined> {
+  async successful(environment: string, except: number): Promise<number[]> {
     const list = await this.call("list deployments", (signal) =>
       this.octokit.rest.repos.listDeployments({ owner: this.cfg.owner, repo: this.cfg.repo, environment, per_page: 20, request: { signal } }),
     );
+    const found: number[] = [];
     for (const d of list.data) {
       if (d.id === except) continue;
       const statuses = await this.call(`statuses of deployment ${d.id}`, (signal) =>
         this.octokit.rest.repos.listDeploymentStatuses({ owner: this.cfg.owner, repo: this.cfg.repo, deployment_id: d.id, per_page: 1, request: { signal } }),
       );
       const latest = statuses.data[0]?.state;
-      if (latest === "success") return d.id;
-      // A deployment already inactive (or failed) was not what ran: keep looking further back.
+      // One already inactive, or failed, is not live: nothing to mark.
+      if (latest === "success") found.push(d.id);
     }
-    return undefined;
+    return found;
   }
 }

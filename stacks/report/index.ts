@@ -128,13 +128,12 @@ export function deliveryReporter(cfg: ReportConfig, log: StepLog, opts: Reporter
     // Scrubbed before it is clipped: a cut could leave part of a secret no longer matching it.
     const description = scrub(describe(opts.kind, end), hidden);
     try {
-      // What was live until now is found before this one says success (GitHub may inactivate it then).
-      const replaced = state === "success" ? await gh.lastSuccessful(opts.stack, id).catch(() => undefined) : undefined;
       await gh.setStatus(id, state, { description, environmentUrl: end.environmentUrl, logUrl: cfg.runUrl });
-      // GitHub inactivates earlier deployments by itself only outside production environments:
-      // the one this run replaced is marked here, for every environment alike.
-      if (replaced !== undefined) {
-        await gh.setStatus(replaced, "inactive", { description: scrub(`replaced by deployment ${id} (${end.outcome})`, hidden), logUrl: cfg.runUrl });
+      if (state !== "success") return; // what ran before is still live: its deployment stays success
+      // GitHub inactivates earlier deployments by itself only outside production environments (and
+      // the status above turns that off): what this run replaced is marked here, everywhere alike.
+      for (const replaced of await gh.successful(opts.stack, id)) {
+        await gh.setStatus(replaced, "inactive", { description: `replaced by deployment ${id} (${end.outcome})`, logUrl: cfg.runUrl });
       }
     } catch (err) {
       log.note("github", `WARNING: ${firstLine(err)}; the ${opts.kind} itself ${end.outcome}`);
