@@ -39,6 +39,7 @@ export function localEnvironment(config: LocalConfig, delivery: DeliveryState, c
       green: config.local.greenPort,
     },
     stateDir: path.join(ctx.projectDir, ".pulumi", "local", ctx.stack),
+    healthCheck: { path: config.healthGate.path, expectedStatus: config.healthGate.expectedStatus },
   });
   const bg = new BlueGreen("app", {
     release: liveSpec(delivery).release,

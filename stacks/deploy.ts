@@ -163,6 +163,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     const liveUrlNow = String(outputs.url?.value ?? "");
     noteUrl(liveUrlNow);
     const cfg = file.config;
+    const spec = switchSpecOf(outputs);
+    const router = spec ? trafficSwitchFor(spec) : undefined;
     const verdict = await log.run(
       "bake",
       () =>
@@ -173,6 +175,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
           path: cfg.healthGate.path,
           expectedStatus: cfg.healthGate.expectedStatus,
           timeoutMs: cfg.healthGate.timeoutMs,
+          // A router that watches live answers (local HAProxy) moves traffic back before any probe fails.
+          routerFailedOver: router?.failedOver,
         }),
       (b) => (b.ok ? `${b.probes} probes of ${liveUrlNow} passed` : b.detail),
     );
@@ -188,11 +192,11 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     // Traffic first: the warm slot still runs the last good release, so the router alone puts
     // users back on it, now, without waiting for the engine.
     let trafficBackMs: number | undefined;
-    const spec = switchSpecOf(outputs);
-    if (spec) {
+    if (router) {
       const back = plan.lastGood.liveSlot;
       await lock.update({ phase: "revert", restoreTo: plan.lastGood });
-      await log.run("traffic back", () => trafficSwitchFor(spec).pointAt(back), () => `live traffic on ${back} again`);
+      // After the router's own failover, users are on `back` already: this makes its live map say so.
+      await log.run("traffic back", () => router.pointAt(back), () => `live traffic on ${back} again${verdict.routerFailedOver ? " (the router had moved it at once)" : ""}`);
       trafficBackMs = Date.now() - verdict.firstFailureAt;
     }
     const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });

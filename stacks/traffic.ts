@@ -1,12 +1,17 @@
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import type { SlotName } from "../components/bluegreen/slots";
 import { FLY_INSTANCE_HEADER } from "../components/fly/contract";
-import { readLiveSlot, setLiveSlot } from "../components/local/haproxy-admin";
+import { liveSlotFailedOver, readLiveSlot, setLiveSlot } from "../components/local/haproxy-admin";
 
 /** Moves live traffic without the engine: the first half of a revert (traffic first, state second). */
 export interface TrafficSwitch {
   pointAt(slot: SlotName): Promise<void>;
   live(): Promise<SlotName | undefined>;
+  /**
+   * Whether the router moved live traffic back by itself (it watches live answers): why, or
+   * undefined while the live slot serves. Absent where the router cannot (Fly's proxy, DNS).
+   */
+  failedOver?(): Promise<string | undefined>;
 }
 
 type RemoteKind = Exclude<TrafficSwitchSpec["kind"], "local">;
@@ -32,6 +37,7 @@ export function trafficSwitchFor(spec: TrafficSwitchSpec): TrafficSwitch {
       return {
         pointAt: (slot) => setLiveSlot(spec.socketPath, slot),
         live: () => readLiveSlot(spec.socketPath),
+        failedOver: () => liveSlotFailedOver(spec.socketPath),
       };
     case "fly":
       if (!factories.fly) throw new Error("the fly traffic switch is not registered (import stacks/fly-switch)");

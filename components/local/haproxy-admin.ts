@@ -1,6 +1,6 @@
 import * as net from "node:net";
 import type { SlotName } from "../bluegreen/slots";
-import { HAPROXY_BACKEND, liveFromWeights, switchCommands } from "./haproxy-config";
+import { liveFromMap, liveMapPath, liveServerDown, switchCommand } from "./haproxy-config";
 
 /**
  * Sends one line to HAProxy's runtime API (its admin socket) and returns the whole answer.
@@ -30,13 +30,22 @@ export function runtimeApi(socketPath: string, line: string, timeoutMs = 2000): 
 
 /** Points live traffic at `live`, in one runtime-API call. HAProxy answers nothing when it obeys. */
 export async function setLiveSlot(socketPath: string, live: SlotName): Promise<void> {
-  const answer = await runtimeApi(socketPath, switchCommands(live).join(";"));
+  const answer = await runtimeApi(socketPath, switchCommand(liveMapPath(socketPath), live));
   if (answer.trim() !== "") throw new Error(`HAProxy refused the switch to ${live}: ${answer.trim()}`);
 }
 
-/** The slot HAProxy is actually sending traffic to, or undefined when both or neither are weighted. */
+/** The slot whose backend takes live traffic, as HAProxy's live map says now. */
 export async function readLiveSlot(socketPath: string): Promise<SlotName | undefined> {
-  const blue = await runtimeApi(socketPath, `get weight ${HAPROXY_BACKEND}/blue`);
-  const green = await runtimeApi(socketPath, `get weight ${HAPROXY_BACKEND}/green`);
-  return liveFromWeights(blue, green);
+  return liveFromMap(await runtimeApi(socketPath, `show map ${liveMapPath(socketPath)}`));
+}
+
+/**
+ * Whether HAProxy took the live slot's server out by itself (failed live answers): then live
+ * traffic is on the other slot already. The status it shows, or undefined while the slot serves.
+ */
+export async function liveSlotFailedOver(socketPath: string): Promise<string | undefined> {
+  const live = await readLiveSlot(socketPath);
+  if (!live) return undefined;
+  const down = liveServerDown(await runtimeApi(socketPath, "show stat"), live);
+  return down === undefined ? undefined : `HAProxy took ${live} out after failed live answers (${down}); live traffic is on the other slot`;
 }

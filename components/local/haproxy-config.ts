@@ -1,6 +1,5 @@
+import * as path from "node:path";
 import type { SlotName } from "../bluegreen/slots";
-
-export const HAPROXY_BACKEND = "app";
 
 export interface HaproxySpec {
   proxyPort: number;
@@ -8,21 +7,62 @@ export interface HaproxySpec {
   socketPath: string;
   servers: Record<SlotName, number>;
   live: SlotName;
-}
-
-/** Weight of a slot's server: the live one takes every request, the warm one none. */
-export function weightOf(slot: SlotName, live: SlotName): number {
-  return slot === live ? 100 : 0;
+  /** The health gate's path and status, which HAProxy checks on each slot every second. */
+  healthCheck: { path: string; expectedStatus: number };
 }
 
 /**
- * HAProxy's configuration for the local router. Both slots are always servers of one backend;
- * which one is live is only a weight, so a switch is two runtime-API commands and never drops
- * a connection (HTTP mode routes each request, in-flight requests finish where they started).
+ * The live map sits beside the admin socket, so what knows the socket (the stack's traffic switch
+ * output, states written before the map existed included) finds the map too.
+ */
+export function liveMapPath(socketPath: string): string {
+  return path.join(path.dirname(socketPath), "live.map");
+}
+
+/** The configuration's shape: 2 = one backend per live slot chosen by the live map, with failover. */
+export const HAPROXY_CONFIG_FORMAT = 2;
+
+/** The key of the one entry in the live map. */
+export const LIVE_KEY = "live";
+
+/**
+ * Consecutive failed live answers (5xx but 501/505, or a connection error) after which HAProxy
+ * takes a slot's server out on its own. Small, because each one is a user's failed request; not
+ * one, so that a single bad request does not move all traffic.
+ */
+export const ERROR_LIMIT = 3;
+
+/** The backend that serves traffic while `slot` is live: `slot` first, the other slot as its fallback. */
+export function backendFor(slot: SlotName): string {
+  return `via_${slot}`;
+}
+
+const otherSlot = (slot: SlotName): SlotName => (slot === "blue" ? "green" : "blue");
+
+/**
+ * HAProxy's configuration for the local router.
+ *
+ * Each slot has a backend of its own in which it is the server and the other slot is the backup.
+ * Which backend takes live traffic is one entry in a map file, so a switch is one runtime-API
+ * command and never drops a connection (HTTP mode routes each request; in-flight requests finish
+ * where they started).
+ *
+ * The live server is watched on its live answers (`observe layer7`): after ERROR_LIMIT failed
+ * answers in a row HAProxy marks it down and sends the next request to the backup — the other
+ * slot, which still runs the release that was live before the switch. Users are back on the
+ * last good release one failed answer after the limit, before any probe of ours; the driver reads
+ * the server's state (`show stat`) and reverts the stack. Both servers are health-checked on the
+ * health gate's path: a slot taken out stays out while it fails it (without its driver, too), and a
+ * slot that is stopped, restarting or unhealthy is never a fallback.
  */
 export function renderHaproxyConfig(spec: HaproxySpec): string {
-  const server = (slot: SlotName) =>
-    `  server ${slot} 127.0.0.1:${spec.servers[slot]} weight ${weightOf(slot, spec.live)}`;
+  const backend = (slot: SlotName) => [
+    `backend ${backendFor(slot)}`,
+    `  option httpchk GET ${spec.healthCheck.path}`,
+    `  http-check expect status ${spec.healthCheck.expectedStatus}`,
+    `  server ${slot} 127.0.0.1:${spec.servers[slot]} check inter 1s fall 2 rise 2 observe layer7 error-limit ${ERROR_LIMIT} on-error mark-down`,
+    `  server ${otherSlot(slot)} 127.0.0.1:${spec.servers[otherSlot(slot)]} check inter 1s fall 2 rise 2 backup`,
+  ];
   return [
     "# Written by Flightdeck's local router. Live slot: " + spec.live,
     "global",
@@ -39,33 +79,56 @@ export function renderHaproxyConfig(spec: HaproxySpec): string {
     "  option redispatch",
     "frontend live",
     `  bind 127.0.0.1:${spec.proxyPort}`,
-    `  default_backend ${HAPROXY_BACKEND}`,
+    // The map's default is the live slot as this file was written, should the map file be unreadable.
+    `  use_backend %[str(${LIVE_KEY}),map(${liveMapPath(spec.socketPath)},${backendFor(spec.live)})]`,
+    `  default_backend ${backendFor(spec.live)}`,
     "frontend stats",
     `  bind 127.0.0.1:${spec.adminPort}`,
     "  stats enable",
     "  stats uri /",
-    `backend ${HAPROXY_BACKEND}`,
-    "  balance roundrobin",
-    server("blue"),
-    server("green"),
+    ...backend("blue"),
+    ...backend("green"),
     "",
   ].join("\n");
 }
 
-/**
- * Runtime-API commands that make `live` the live slot. The new slot is weighted up before the
- * old one is weighted down, so there is never a moment without a server.
- */
-export function switchCommands(live: SlotName): string[] {
-  const other: SlotName = live === "blue" ? "green" : "blue";
-  return [`set weight ${HAPROXY_BACKEND}/${live} 100`, `set weight ${HAPROXY_BACKEND}/${other} 0`];
+/** The map file's text: which backend is live. */
+export function renderLiveMap(live: SlotName): string {
+  return `${LIVE_KEY} ${backendFor(live)}\n`;
 }
 
-/** Reads `get weight` answers ("100 (initial 0)") into the live slot, or undefined when unclear. */
-export function liveFromWeights(blue: string, green: string): SlotName | undefined {
-  const w = (s: string) => Number(s.trim().split(/\s+/)[0]);
-  const [b, g] = [w(blue), w(green)];
-  if (b > 0 && g === 0) return "blue";
-  if (g > 0 && b === 0) return "green";
+/** The runtime-API command that makes `live` the live slot: one map entry, applied atomically. */
+export function switchCommand(mapPath: string, live: SlotName): string {
+  return `set map ${mapPath} ${LIVE_KEY} ${backendFor(live)}`;
+}
+
+/** Reads `show map` ("0x55d… live via_green" per line) into the live slot, or undefined when unclear. */
+export function liveFromMap(answer: string): SlotName | undefined {
+  for (const line of answer.split("\n")) {
+    const [, key, value] = line.trim().split(/\s+/);
+    if (key !== LIVE_KEY) continue;
+    if (value === backendFor("blue")) return "blue";
+    if (value === backendFor("green")) return "green";
+  }
+  return undefined;
+}
+
+/**
+ * From `show stat` (CSV with a "# pxname,svname,…" header): the live slot's own server in its
+ * backend, when HAProxy took it out (DOWN: failed live answers or checks) — the status text, or
+ * undefined while it serves.
+ */
+export function liveServerDown(showStat: string, live: SlotName): string | undefined {
+  const lines = showStat.split("\n").filter((l) => l.trim() !== "");
+  const header = lines[0]?.replace(/^#\s*/, "").split(",") ?? [];
+  const col = (name: string) => header.indexOf(name);
+  const [px, sv, st, lastChk] = [col("pxname"), col("svname"), col("status"), col("last_chk")];
+  if (px < 0 || sv < 0 || st < 0) return undefined;
+  for (const line of lines.slice(1)) {
+    const f = line.split(",");
+    if (f[px] !== backendFor(live) || f[sv] !== live) continue;
+    const status = f[st] ?? "";
+    return status.startsWith("DOWN") ? `${status}${lastChk >= 0 && f[lastChk] ? ` (${f[lastChk]})` : ""}` : undefined;
+  }
   return undefined;
 }

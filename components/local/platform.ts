@@ -29,6 +29,8 @@ export interface LocalPlatformArgs {
   stateDir: string;
   /** @default "haproxy" */
   haproxy?: string;
+  /** The router's own check of each slot (the health gate's path and status). */
+  healthCheck: { path: string; expectedStatus: number };
 }
 
 /** Slots are local processes of the app; the router is HAProxy driven through its runtime API. */
@@ -64,6 +66,7 @@ export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
           servers: { blue: args.ports.blue, green: args.ports.green },
           live,
           haproxy: args.haproxy ?? "haproxy",
+          healthCheck: args.healthCheck,
         },
         { parent, dependsOn: [gate] },
       );

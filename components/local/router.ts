@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SlotName } from "../bluegreen/slots";
 import { readLiveSlot, setLiveSlot } from "./haproxy-admin";
-import { renderHaproxyConfig } from "./haproxy-config";
+import { HAPROXY_CONFIG_FORMAT, liveMapPath, renderHaproxyConfig, renderLiveMap } from "./haproxy-config";
 import { isAlive, removePidFile, spawnDetached, stopProcess, tailOf } from "./os-process";
 
 export interface LocalRouterInputs {
@@ -15,6 +15,13 @@ export interface LocalRouterInputs {
   live: SlotName;
   /** The HAProxy binary. @default "haproxy" */
   haproxy: string;
+  /**
+   * The shape of the configuration this router runs. A router started with another shape (before
+   * the live map and failover) is replaced: a running HAProxy cannot take a new shape at run time.
+   */
+  configFormat: number;
+  /** What HAProxy checks on each slot: a slot it took out stays out while its health check fails. */
+  healthCheck: { path: string; expectedStatus: number };
 }
 
 export interface LocalRouterOutputs extends LocalRouterInputs {
@@ -39,6 +46,9 @@ function writeConfig(inputs: LocalRouterInputs): void {
   // Written atomically: a restart of HAProxy must find the live slot, not half a file.
   fs.writeFileSync(`${f.config}.tmp`, renderHaproxyConfig(spec));
   fs.renameSync(`${f.config}.tmp`, f.config);
+  const map = liveMapPath(f.socket);
+  fs.writeFileSync(`${map}.tmp`, renderLiveMap(inputs.live));
+  fs.renameSync(`${map}.tmp`, map);
 }
 
 async function waitSocket(socket: string, pid: number, log: string): Promise<void> {
@@ -77,7 +87,7 @@ async function start(inputs: LocalRouterInputs): Promise<LocalRouterOutputs> {
 }
 
 /** Changing these means a new HAProxy process; the live slot alone is switched at run time. */
-const replaceKeys: (keyof LocalRouterInputs)[] = ["stateDir", "proxyPort", "adminPort", "servers", "haproxy"];
+const replaceKeys: (keyof LocalRouterInputs)[] = ["stateDir", "proxyPort", "adminPort", "servers", "haproxy", "configFormat", "healthCheck"];
 
 export const localRouterProvider: pulumi.dynamic.ResourceProvider<LocalRouterInputs, LocalRouterOutputs> = {
   async create(inputs) {
@@ -95,7 +105,7 @@ export const localRouterProvider: pulumi.dynamic.ResourceProvider<LocalRouterInp
     return { changes: replaces.length > 0 || olds.live !== news.live, replaces, deleteBeforeReplace: true };
   },
   async update(_id, olds, news) {
-    // The switch itself: two weights, one runtime-API call. The config file follows so a restart agrees.
+    // The switch itself: one map entry, one runtime-API call. The config file follows so a restart agrees.
     await setLiveSlot(olds.socketPath, news.live);
     writeConfig(news);
     return { outs: { ...olds, live: news.live } };
@@ -106,7 +116,7 @@ export const localRouterProvider: pulumi.dynamic.ResourceProvider<LocalRouterInp
   },
 };
 
-export type LocalRouterArgs = { [K in keyof LocalRouterInputs]: pulumi.Input<LocalRouterInputs[K]> };
+export type LocalRouterArgs = { [K in Exclude<keyof LocalRouterInputs, "configFormat">]: pulumi.Input<LocalRouterInputs[K]> };
 
 /** HAProxy in front of both slots; `live` decides which one takes traffic. */
 export class LocalRouter extends pulumi.dynamic.Resource {
@@ -115,6 +125,6 @@ export class LocalRouter extends pulumi.dynamic.Resource {
   declare readonly live: pulumi.Output<SlotName>;
 
   constructor(name: string, args: LocalRouterArgs, opts?: pulumi.CustomResourceOptions) {
-    super(localRouterProvider, name, { ...args, pid: undefined, url: undefined, socketPath: undefined }, opts, "flightdeck", "LocalRouter");
+    super(localRouterProvider, name, { ...args, configFormat: HAPROXY_CONFIG_FORMAT, pid: undefined, url: undefined, socketPath: undefined }, opts, "flightdeck", "LocalRouter");
   }
 }

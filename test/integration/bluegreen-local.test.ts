@@ -7,6 +7,7 @@ import { rollback } from "../../stacks/rollback";
 import { status } from "../../stacks/status";
 import { projectDir } from "../../stacks/workspace";
 import { localTestStack, versionAt, watchLive } from "../support/local-stack";
+import { ERROR_LIMIT } from "../../components/local/haproxy-config";
 
 // Blue/green on the local platform, through the real engine and a real HAProxy.
 const STACK = "test-bg";
@@ -58,8 +59,17 @@ describe("blue/green on the local platform", () => {
   it("a release that fails after the switch is reverted automatically, traffic first", async () => {
     // Fails 5 s after it starts: after its gate (about 0.6 s) and the switch, inside the 6 s bake,
     // with seconds of margin either side for a slow machine.
+    // Users keep asking (every 10 ms: faster than the bake's probes, as real traffic is).
+    const watch = watchLive(env.url, 10);
     const r = await deploy({ stack: STACK, release: "v4-fails-after-5000ms" });
+    const seen = await watch.stop();
     expect(r.outcome).toBe("reverted");
+    // HAProxy saw the failed live answers and moved traffic by itself, before the bake's probes:
+    // users saw about its error limit of failures (one client here: nothing else in flight).
+    expect(r.reason).toMatch(/HAProxy took (blue|green) out after failed live answers/);
+    expect(seen.failures).toBeGreaterThan(0);
+    expect(seen.failures).toBeLessThanOrEqual(ERROR_LIMIT + 1);
+    expect(r.steps.find((s) => s.name === "traffic back")?.detail).toMatch(/the router had moved it at once/);
     expect(r.steps.map((s) => s.name)).toEqual(expect.arrayContaining(["traffic back", "revert"]));
     const trafficBack = r.steps.findIndex((s) => s.name === "traffic back");
     const revertUp = r.steps.findIndex((s) => s.name === "revert");
