@@ -6,6 +6,7 @@ import { formatDrift } from "./drift";
 import { renderPreviewComment, scrub } from "./pr-comment";
 import { previewStack, secretConfigValues } from "./preview";
 import { backupStack, DEFAULT_KEEP } from "./backup";
+import { release } from "./release";
 import { restore } from "./restore";
 import { rollback } from "./rollback";
 import { upAsIs } from "./up";
@@ -239,6 +240,19 @@ program
     if (r.plan.nothingToDo) console.log(`\nUNCHANGED: the backend already holds this state of ${r.stack}`);
     else if (!r.applied) console.log(`\nDRY RUN: nothing was changed; run again without --dry-run to restore ${r.stack}`);
     else console.log(`\nRESTORED ${r.stack} from ${r.from}: ${r.resources} resources, ${r.updates} update(s) of history. Next: npm run status -- --stack ${r.stack}`);
+  });
+
+program
+  .command("release")
+  .description("After a succeeded production deploy: the next version from conventional commits since the last v* tag, its notes, the tag and the GitHub release (run by deploy.yml; idempotent).")
+  .requiredOption("-s, --stack <stack>", "the stack whose latest succeeded deploy is released", "production")
+  .option("--dry-run", "print the version and the notes; create nothing")
+  .action(async (opts: { stack: string; dryRun?: boolean }) => {
+    const r = await release({ stack: opts.stack, dryRun: opts.dryRun });
+    if (r.nothing) return console.log(`NOTHING TO RELEASE: ${r.nothing}`);
+    console.log(`${r.tag} (${r.sha.slice(0, 12)}, ${r.record.release ?? "-"})\n\n${r.notes}`);
+    if (opts.dryRun) console.log(`DRY RUN: nothing was created; without --dry-run: tag ${r.tag} and its GitHub release`);
+    else console.log(`${r.created ? "RELEASED" : "ALREADY RELEASED"} ${r.tag}${r.tagCreated ? "" : " (tag existed)"}: ${r.url ?? ""}`);
   });
 
 // `flightdeck status | head`: a reader that stops reading is not an error worth a stack trace.
