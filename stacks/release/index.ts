@@ -40,7 +40,9 @@ export interface ReleaseResult {
 
 async function latestRecord(store: BackendStore, stack: string): Promise<DeploymentRecord> {
   const { records } = await readRecords(store, stack);
-  const r = records[0];
+  // An unchanged deploy changed nothing: what runs is what the record before it put live. (A re-run
+  // of the deploy job is one; it must still be able to finish the release its first run began.)
+  const r = records.find((x) => x.outcome !== "unchanged");
   if (!r) throw new UsageError(`${stack} has no deployment record in ${store.where}: nothing to release`);
   if (r.kind !== "deploy" || r.outcome !== "succeeded") {
     throw new UsageError(

@@ -21,8 +21,11 @@ export function githubTargetFrom(env: Env = process.env): GitHubTarget {
   const repository = env.GITHUB_REPOSITORY?.trim() ?? "";
   const [owner, repo, ...rest] = repository.split("/");
   if (!owner || !repo || rest.length > 0) throw new UsageError(`GITHUB_REPOSITORY: expected owner/name, found ${JSON.stringify(repository)} (set by GitHub Actions)`);
-  const token = env.GITHUB_TOKEN?.trim();
-  if (!token) throw new UsageError("GITHUB_TOKEN: not set; the release job needs a token with contents: write");
+  // The workflow's own token (deploy.yml passes it as FLIGHTDECK_RELEASE_TOKEN), not the engine's
+  // GITHUB_TOKEN PAT: contents: write on this repository is all it needs, and a tag pushed with it
+  // starts no other workflow. Outside Actions, GITHUB_TOKEN.
+  const token = env.FLIGHTDECK_RELEASE_TOKEN?.trim() || env.GITHUB_TOKEN?.trim();
+  if (!token) throw new UsageError("FLIGHTDECK_RELEASE_TOKEN (or GITHUB_TOKEN): not set; the release needs a token with contents: write");
   const apiUrl = (env.GITHUB_API_URL?.trim() || "https://api.github.com").replace(/\/$/, "");
   if (!/^https?:\/\//.test(apiUrl)) throw new UsageError(`GITHUB_API_URL: expected an http(s) URL, found ${JSON.stringify(apiUrl)}`);
   return { token, owner, repo, apiUrl };

@@ -93,6 +93,8 @@ describe("release: version, notes, tag and GitHub release after a production dep
     expect(again).toMatchObject({ tag: "v0.1.0", created: false, tagCreated: false });
     expect(model.releases).toHaveLength(1);
     git("tag", "v0.1.0", model.tags.get("refs/tags/v0.1.0")!); // what the next checkout fetches
+    // The re-run's deploy finds the release live already: an unchanged record, which changes nothing.
+    await deployed(model.tags.get("refs/tags/v0.1.0")!, "unchanged");
     expect(await run()).toMatchObject({ tag: "v0.1.0", created: false, tagCreated: false });
     expect(model.releases).toHaveLength(1);
   });
