@@ -18,6 +18,9 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flightdeck-policy-"));
 function policyConfig(name: string, overrides: Record<string, Record<string, unknown>> = {}): string {
   const base = JSON.parse(fs.readFileSync(policyConfigFile("production"), "utf8")) as Record<string, Record<string, unknown>>;
   base["deploy-window"] = { ...base["deploy-window"], days: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], start: "00:00", end: "24:00" };
+  // Promotion's evidence is staging's deployment records in the backend, which this program's stack
+  // has none of: the production rehearsal proves release-promoted on the real engine.
+  base["release-promoted"] = { enforcementLevel: "disabled" };
   for (const [k, v] of Object.entries(overrides)) base[k] = { ...base[k], ...v };
   const file = path.join(tmp, `${name}.json`);
   fs.writeFileSync(file, JSON.stringify(base));
