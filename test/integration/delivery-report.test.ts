@@ -139,4 +139,24 @@ describe("delivery report on the real engine", () => {
       expect(d.runUrl).toBe("https://github.example/flightdeck-dev/flightdeck-app/actions/runs/777");
     }
   });
+
+  it("the metrics the deploy job puts in its summary, from this history: counts match a hand count, and the chart", async () => {
+    // As .github/workflows/deploy.yml runs them after a deploy job.
+    const svgFile = path.join(backendDir(), `${STACK}-metrics.svg`);
+    const text = await cli("metrics", "--stack", STACK, "--since", "30d", "--svg", svgFile);
+    expect(text.exitCode, text.all).toBe(0);
+    const json = await cli("metrics", "--stack", STACK, "--since", "30d", "--json");
+    expect(json.exitCode, json.all).toBe(0);
+    const m = JSON.parse(json.stdout) as { records: number; deploymentFrequency: { deploys: number; basis: number }; changeFailureRate: { basis: number; failedChanges: number } };
+    // By hand: v1, v2 succeeded; v3 reverted; one rollback (undoing v2). Changes that took live
+    // traffic: v1, v2, v3 = 3; failed: v3 (reverted) and v2 (rolled back) = 2.
+    expect(m.records).toBe(4);
+    expect(m.deploymentFrequency).toMatchObject({ deploys: 2, basis: 3 });
+    expect(m.changeFailureRate).toMatchObject({ basis: 3, failedChanges: 2 });
+    expect(text.stdout).toMatch(/change failure rate/i);
+    const svg = fs.readFileSync(svgFile, "utf8");
+    fs.rmSync(svgFile, { force: true });
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).not.toContain(CANARY);
+  });
 });
