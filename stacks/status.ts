@@ -9,7 +9,7 @@ import { deliveryFromConfig, liveSpec } from "./plan";
 import { deliveryMetrics, type DeliveryMetrics } from "./metrics";
 import { readRecords, type DeploymentRecord, type UnreadableRecord } from "./records";
 import { servedSlot } from "./served";
-import { deployedState } from "./update";
+import { deployedState, readDeployed } from "./update";
 import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
 
 export type { DeploymentRecord } from "./records";
@@ -87,7 +87,8 @@ async function probe(url: string, release: string | undefined, path = "/healthz"
 /** What is live, whether it answers, and the last deployments. */
 export async function status(stackName: string, workDir = projectDir): Promise<StackStatus> {
   const stack = await openStack(stackName, workDir);
-  const outputs = await stack.outputs();
+  // A state that cannot be read is the driver's one message (how to restore), not the engine's error.
+  const { outputs } = await readDeployed(stack);
   // Outputs arrive decrypted: a secret one is never printed, whatever its name.
   const val = (k: string) => (outputs[k]?.value === undefined ? undefined : outputs[k]!.secret ? "[secret]" : String(outputs[k]!.value));
   const url = val("url");
