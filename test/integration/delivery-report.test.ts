@@ -9,15 +9,14 @@
 import { execa } from "execa";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploy } from "../../stacks/deploy";
-import { commitOf, recordsPrefix } from "../../stacks/records";
+import { commitOf } from "../../stacks/records";
 import { history } from "../../stacks/status";
 import { projectDir } from "../../stacks/workspace";
 import { installDeployments, type DeploymentsModel } from "../github-api/deployments";
 import { GitHubApiServer } from "../github-api/server";
-import { FAST_DELIVERY, localTestStack, versionAt } from "../support/local-stack";
+import { FAST_DELIVERY, fileBackendDir, localTestStack, recordsDirOf, removeStackLeftovers, versionAt } from "../support/local-stack";
 import { WebhookReceiver } from "../support/webhook-receiver";
 
 const STACK = "test-report";
@@ -35,8 +34,7 @@ let deployments: DeploymentsModel;
 let hook: WebhookReceiver;
 const sha = commitOf(projectDir)!.sha;
 
-const backendDir = () => fileURLToPath(process.env.PULUMI_BACKEND_URL!);
-const recordsDir = () => path.join(backendDir(), ...recordsPrefix(STACK).split("/"));
+const recordsDir = () => recordsDirOf(STACK);
 
 function cli(...args: string[]) {
   return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], {
@@ -75,9 +73,7 @@ describe("delivery report on the real engine", () => {
   }, SLOW);
   afterAll(async () => {
     await env?.cleanup();
-    fs.rmSync(recordsDir(), { recursive: true, force: true });
-    fs.rmSync(path.join(backendDir(), ".pulumi", "history", "flightdeck", STACK), { recursive: true, force: true });
-    for (const f of [`${STACK}.json.bak`, `${STACK}.json.bak.attrs`]) fs.rmSync(path.join(backendDir(), ".pulumi", "stacks", "flightdeck", f), { force: true });
+    removeStackLeftovers(STACK);
     await server?.stop();
     await hook?.stop();
   });
@@ -142,7 +138,7 @@ describe("delivery report on the real engine", () => {
 
   it("the metrics the deploy job puts in its summary, from this history: counts match a hand count, and the chart", async () => {
     // As .github/workflows/deploy.yml runs them after a deploy job.
-    const svgFile = path.join(backendDir(), `${STACK}-metrics.svg`);
+    const svgFile = path.join(fileBackendDir(), `${STACK}-metrics.svg`);
     const text = await cli("metrics", "--stack", STACK, "--since", "30d", "--svg", svgFile);
     expect(text.exitCode, text.all).toBe(0);
     const json = await cli("metrics", "--stack", STACK, "--since", "30d", "--json");

@@ -8,7 +8,6 @@ import { execa } from "execa";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploy } from "../../stacks/deploy";
 import { deployerOf, recordsPrefix, type DeploymentRecord } from "../../stacks/records";
@@ -16,7 +15,7 @@ import { rollback } from "../../stacks/rollback";
 import { history } from "../../stacks/status";
 import { upAsIs } from "../../stacks/up";
 import { projectDir } from "../../stacks/workspace";
-import { FAST_DELIVERY, localTestStack, versionAt } from "../support/local-stack";
+import { FAST_DELIVERY, localTestStack, recordsDirOf, removeStackLeftovers, versionAt } from "../support/local-stack";
 
 const STACK = "test-records";
 const BASE = 18950;
@@ -28,8 +27,7 @@ const CANARY = "live traffic was not moved";
 const APP_SECRETS = JSON.stringify({ API_KEY, CANARY });
 let env: Awaited<ReturnType<typeof localTestStack>>;
 
-const backendDir = () => fileURLToPath(process.env.PULUMI_BACKEND_URL!);
-const recordsDir = () => path.join(backendDir(), ...recordsPrefix(STACK).split("/"));
+const recordsDir = () => recordsDirOf(STACK);
 
 function cli(...args: string[]) {
   return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], { cwd: projectDir, reject: false, all: true, timeout: 120_000 });
@@ -45,9 +43,7 @@ describe("deployment records", () => {
   afterAll(async () => {
     await env?.cleanup();
     // `stack rm` leaves the stack's history and records in the file backend: this test's are its own.
-    fs.rmSync(recordsDir(), { recursive: true, force: true });
-    fs.rmSync(path.join(backendDir(), ".pulumi", "history", "flightdeck", STACK), { recursive: true, force: true });
-    for (const f of [`${STACK}.json.bak`, `${STACK}.json.bak.attrs`]) fs.rmSync(path.join(backendDir(), ".pulumi", "stacks", "flightdeck", f), { force: true });
+    removeStackLeftovers(STACK);
   });
 
   // Generous timeouts: on a loaded 2-core machine one engine update can take half a minute.

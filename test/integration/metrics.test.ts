@@ -7,15 +7,14 @@ import { execa } from "execa";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backendStore } from "../../stacks/backend-store";
 import { deploy } from "../../stacks/deploy";
 import { percentile, type MetricsReport } from "../../stacks/metrics";
 import { formatDuration } from "../../stacks/metrics-text";
-import { readRecords, recordsPrefix, type DeploymentRecord } from "../../stacks/records";
+import { readRecords, type DeploymentRecord } from "../../stacks/records";
 import { projectDir } from "../../stacks/workspace";
-import { FAST_DELIVERY, localTestStack } from "../support/local-stack";
+import { FAST_DELIVERY, localTestStack, recordsDirOf, removeStackLeftovers } from "../support/local-stack";
 import { allElements, parseXml, type XmlElement } from "../support/xml";
 
 const STACK = "test-metrics";
@@ -24,8 +23,7 @@ let env: Awaited<ReturnType<typeof localTestStack>>;
 let records: DeploymentRecord[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "metrics-"));
 
-const backendDir = () => fileURLToPath(process.env.PULUMI_BACKEND_URL!);
-const recordsDir = () => path.join(backendDir(), ...recordsPrefix(STACK).split("/"));
+const recordsDir = () => recordsDirOf(STACK);
 
 function cli(...args: string[]) {
   return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], { cwd: projectDir, reject: false, timeout: 120_000 });
@@ -46,9 +44,7 @@ describe("metrics of a real history", () => {
   afterAll(async () => {
     await env?.cleanup();
     // `stack rm` leaves the stack's history and records in the file backend: this test's are its own.
-    fs.rmSync(recordsDir(), { recursive: true, force: true });
-    fs.rmSync(path.join(backendDir(), ".pulumi", "history", "flightdeck", STACK), { recursive: true, force: true });
-    for (const f of [`${STACK}.json.bak`, `${STACK}.json.bak.attrs`]) fs.rmSync(path.join(backendDir(), ".pulumi", "stacks", "flightdeck", f), { force: true });
+    removeStackLeftovers(STACK);
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import YAML from "yaml";
+import { recordsPrefix } from "../../stacks/records";
 import { openStack, projectDir } from "../../stacks/workspace";
 
 /** Gate and bake settings that keep a test deploy to seconds (config keys without the namespace). */
@@ -31,6 +33,26 @@ export async function localTestStack(name: string, basePort: number, extra: Reco
       fs.rmSync(file, { force: true });
     },
   };
+}
+
+/** The file backend's directory (scripts/engine.sh runs the tests on a file:// backend). */
+export function fileBackendDir(): string {
+  return fileURLToPath(process.env.PULUMI_BACKEND_URL!);
+}
+
+/** Where a stack's deployment records are in the file backend's directory. */
+export function recordsDirOf(stack: string): string {
+  return path.join(fileBackendDir(), ...recordsPrefix(stack).split("/"));
+}
+
+/**
+ * Removes what `stack rm` leaves of a test stack in the file backend (its deployment records, its
+ * update history, its last checkpoint's .bak), so the next run of the test starts from nothing.
+ */
+export function removeStackLeftovers(stack: string): void {
+  fs.rmSync(recordsDirOf(stack), { recursive: true, force: true });
+  fs.rmSync(path.join(fileBackendDir(), ".pulumi", "history", "flightdeck", stack), { recursive: true, force: true });
+  for (const f of [`${stack}.json.bak`, `${stack}.json.bak.attrs`]) fs.rmSync(path.join(fileBackendDir(), ".pulumi", "stacks", "flightdeck", f), { force: true });
 }
 
 /** GET a URL; the status and JSON body, or the error's message. */
