@@ -10,6 +10,7 @@ import { rollback } from "../stacks/rollback";
 import { localTestStack } from "../test/support/local-stack";
 import type { LoadSample } from "./load";
 import { figure, writeResults, type Figure } from "./results";
+import { withWrk } from "./wrk";
 
 const RATE = Number(process.env.BENCH_RATE ?? 250);
 const root = path.resolve(__dirname, "..");
@@ -44,53 +45,6 @@ async function startLoad(url: string): Promise<{ stop(): Promise<LoadRun> }> {
 }
 
 const failed = (s: LoadSample) => s.status !== 200;
-
-interface WrkFigures {
-  requests: number;
-  /** Non-2xx/3xx answers plus socket errors (connect, read, write, timeout). */
-  failed: number;
-  rps: number;
-  p99Ms: number;
-}
-
-/** Reads wrk's report (`--latency`): requests, failures, rate and p99. */
-export function parseWrk(out: string): WrkFigures {
-  const num = (re: RegExp) => Number(re.exec(out)?.[1] ?? 0);
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const socketErrors = socket ? socket.slice(1).reduce((a, n) => a + Number(n), 0) : 0;
-  const p99 = /99%\s+([\d.]+)(us|ms|s)\b/.exec(out);
-  const p99Ms = p99 ? Number(p99[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[p99[2]!]! : Number.NaN;
-  return { requests: num(/(\d+) requests in/), failed: num(/Non-2xx or 3xx responses: (\d+)/) + socketErrors, rps: num(/Requests\/sec:\s+([\d.]+)/), p99Ms };
-}
-
-/** Runs `work` under wrk -t1 -c50 on the live URL; wrk's figures, or why it could not run. */
-async function withWrk<T>(url: string, work: () => Promise<T>): Promise<{ result: T; wrk: WrkFigures } | string> {
-  const child = spawn("wrk", ["-t1", "-c50", "-d60s", "--latency", `${url}/version`], { stdio: ["ignore", "pipe", "pipe"] });
-  const missing = await new Promise<string | undefined>((resolve) => {
-    child.once("error", (e) => resolve(`wrk could not start (${e.message}); apt-get install wrk`));
-    child.once("spawn", () => resolve(undefined));
-  });
-  if (missing) return missing;
-  let out = "";
-  child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  try {
-    await new Promise((r) => setTimeout(r, 1000));
-    const result = await work();
-    await new Promise((r) => setTimeout(r, 1000));
-    return { result, wrk: await stop() };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  async function stop(): Promise<WrkFigures> {
-    // wrk prints its report when interrupted.
-    child.kill("SIGINT");
-    await exited;
-    return parseWrk(out);
-  }
-}
-
 
 async function main(): Promise<void> {
   const figures: Figure[] = [];
@@ -146,7 +100,7 @@ async function main(): Promise<void> {
 
     // 3b. The same failure under saturating load (wrk, 50 connections): what the router's own
     // failover costs users at full speed. Skipped, saying so, where wrk is not installed.
-    const saturated = await withWrk(env.url, () => deploy({ stack: STACK, release: "v4-fails-after-5000ms" }));
+    const saturated = await withWrk(`${env.url}/version`, () => deploy({ stack: STACK, release: "v4-fails-after-5000ms" }));
     if (typeof saturated === "string") {
       console.log(`skipped: post-switch failure under wrk: ${saturated}`);
     } else {
