@@ -145,7 +145,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     try {
       outputs = await log.run(
         "up (slot, gate, switch)",
-        () => upTo(stack, file, plan.next, `deploy ${release} to ${plan.targetSlot}`, { workDir, onEngineOutput: opts.onEngineOutput, preview: true }),
+        () =>
+          upTo(stack, file, plan.next, `deploy ${release} to ${plan.targetSlot}`, {
+            workDir,
+            onEngineOutput: opts.onEngineOutput,
+            preview: true,
+            // Advisory findings do not stop a deploy; they are printed with its steps so someone reads them.
+            onPolicyAdvice: (line) => log.note("policy", line),
+          }),
         () => `${release} live on ${plan.targetSlot}`,
       );
     } catch (err) {

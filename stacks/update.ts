@@ -3,7 +3,7 @@ import { slotSpecFromConfig } from "../infra/config/delivery";
 import { secretValues } from "../infra/config/load";
 import { deliveryFromOutputs, liveSpec, type DeliveryState, type SlotSpec } from "./plan";
 import { writeUpdateConfig, type StackFile } from "./stack-file";
-import { formatPolicyEvent } from "./policy-event";
+import { formatPolicyAdvice, formatPolicyEvent, isAdvisory } from "./policy-event";
 import { firstLine } from "./steps";
 import { engineOptions, type Restore } from "./workspace";
 
@@ -52,7 +52,14 @@ export async function upTo(
   file: StackFile,
   delivery: DeliveryState,
   message: string,
-  opts: { workDir: string; onEngineOutput?: (s: string) => void; restore?: Restore; preview?: boolean },
+  opts: {
+    workDir: string;
+    onEngineOutput?: (s: string) => void;
+    restore?: Restore;
+    preview?: boolean;
+    /** Each advisory policy finding of the preview, once: it does not stop the update, but someone should read it. */
+    onPolicyAdvice?: (line: string) => void;
+  },
 ): Promise<Record<string, { value: unknown }>> {
   const cfg = writeUpdateConfig(opts.workDir, file, stack.name, delivery);
   try {
@@ -63,18 +70,21 @@ export async function upTo(
     if (opts.restore?.kind === "recover") await stack.refresh({ ...engine, message: `refresh before ${opts.restore.kind}` });
     if (opts.preview) {
       const mandatory: string[] = [];
+      const advisory: string[] = [];
       try {
         await stack.preview({
           ...engine,
           message: `preview: ${message}`,
           onEvent: (e) => {
             if (e.policyEvent?.enforcementLevel === "mandatory") mandatory.push(formatPolicyEvent(e.policyEvent));
+            if (isAdvisory(e.policyEvent)) advisory.push(formatPolicyAdvice(e.policyEvent));
           },
         });
       } catch (err) {
         // A policy's refusal is its message (what is wrong, and the fix), not the engine's summary line.
         throw new PreviewRefusedError(mandatory.length > 0 ? [...new Set(mandatory)].join("\n") : firstLine(err), { cause: err });
       }
+      for (const line of new Set(advisory)) opts.onPolicyAdvice?.(line);
     }
     const up = await stack.up({ ...engine, message });
     return up.outputs;

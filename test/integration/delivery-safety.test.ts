@@ -229,6 +229,22 @@ describe("delivery state lives with the stack, and failures never take the site 
     }
   });
 
+  it("an advisory policy's finding is printed with the deploy's steps, and the deploy goes ahead", async () => {
+    // The same closed window, at advisory level: a team that wants to hear of it, not be stopped.
+    const local = JSON.parse(fs.readFileSync(path.join(projectDir, "policies", "config", "local.json"), "utf8")) as Record<string, unknown>;
+    local["deploy-window"] = { enforcementLevel: "advisory", days: [], start: "09:00", end: "17:00", timeZone: "UTC" };
+    fs.writeFileSync(policyFile, JSON.stringify(local));
+    try {
+      const r = await deploy({ stack: STACK, release: "v5-advised" });
+      expect(r.outcome).toBe("succeeded");
+      const advice = r.steps.filter((s) => s.name === "policy");
+      expect(advice).toHaveLength(1);
+      expect(advice[0]).toMatchObject({ status: "note", detail: expect.stringMatching(/^\[advisory\] deploy-window: Deploys are allowed only inside the deploy window .*Fix: /) });
+    } finally {
+      fs.rmSync(policyFile, { force: true });
+    }
+  });
+
   it("a driver killed during the bake: the next command puts the last good release back, even with the window closed, and rollback never picks the killed release", async () => {
     const good = await versionAt(env.url);
     // node itself (not npx, which would leave the driver running): the pid is the driver's.
