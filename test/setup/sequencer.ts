@@ -6,11 +6,12 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * "longest first" would otherwise only know file sizes, and size says little here: the rehearsals
  * are short files that run long scenarios. Everything else keeps vitest's own order.
  */
+// The two rehearsals are the heaviest (Fly emulator, doubles, steady load): not started together.
 const LONGEST_FIRST = [
   "test/integration/rehearsal-production.test.ts",
+  "test/integration/runbooks.test.ts",
   "test/integration/rehearsal-staging.test.ts",
   "test/integration/delivery-safety.test.ts",
-  "test/integration/runbooks.test.ts",
   "test/integration/backup-restore.test.ts",
   "test/integration/bluegreen-local.test.ts",
   "test/integration/postgres-backend.test.ts",
