@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { deploy } from "../stacks/deploy";
 import { rollback } from "../stacks/rollback";
-import { localTestStack } from "../test/support/local-stack";
+import { benchStack } from "./bench-stack";
 import type { LoadSample } from "./load";
 import { figure, writeResults, type Figure } from "./results";
 import { withWrk } from "./wrk";
@@ -56,16 +56,8 @@ async function main(): Promise<void> {
       achievedRps: Math.round((run.samples.length / run.durationMs) * 1000),
     };
   };
-  const env = await localTestStack(STACK, 18400, {
-    healthGate: { intervalMs: 500, healthyThreshold: 3, unhealthyThreshold: 2, timeoutMs: 1000, deadlineMs: 30000 },
-    bakeSeconds: 5,
-    bakeProbeIntervalMs: 1000,
-    bakeUnhealthyThreshold: 2,
-  });
+  const env = await benchStack(STACK, 18400);
   try {
-    const first = await deploy({ stack: STACK, release: "v1" });
-    if (first.outcome !== "succeeded") throw new Error(`setup deploy failed: ${first.reason}`);
-
     // 1. A good deploy.
     let load = await startLoad(env.url);
     const good = await deploy({ stack: STACK, release: "v2" });

@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as path from "node:path";
 import { deploy } from "../stacks/deploy";
-import { localTestStack } from "../test/support/local-stack";
+import { benchStack, BENCH_DELIVERY } from "./bench-stack";
 import { kamalProxyBinary, KAMAL_PROXY_VERSION, startKamalProxy } from "./kamal-proxy";
 import { figure, writeResults, type Figure } from "./results";
 import { withWrk, type WrkFigures } from "./wrk";
@@ -18,8 +18,9 @@ const STACK = "test-bench-side-by-side";
 const BASE_PORT = 19600;
 const KAMAL_PORT = 19650;
 const APP_PORTS = [19660, 19661, 19662, 19663];
-const HEALTH_PATH = "/healthz";
-const HEALTH_INTERVAL_MS = 500;
+// kamal-proxy checks the same path at the same interval as Flightdeck's gate.
+const HEALTH_PATH = BENCH_DELIVERY.healthGate.path;
+const HEALTH_INTERVAL_MS = BENCH_DELIVERY.healthGate.intervalMs;
 const app = path.resolve(__dirname, "../examples/app/server.js");
 
 const SCENARIOS = [
@@ -42,15 +43,8 @@ async function measured(url: string, work: () => Promise<unknown>): Promise<Meas
 
 /** Flightdeck: the driver's deploy on a local test stack (gate, switch, 5 s bake, revert). */
 async function flightdeckRuns(): Promise<Measured[]> {
-  const env = await localTestStack(STACK, BASE_PORT, {
-    healthGate: { path: HEALTH_PATH, intervalMs: HEALTH_INTERVAL_MS, healthyThreshold: 3, unhealthyThreshold: 2, timeoutMs: 1000, deadlineMs: 30000 },
-    bakeSeconds: 5,
-    bakeProbeIntervalMs: 1000,
-    bakeUnhealthyThreshold: 2,
-  });
+  const env = await benchStack(STACK, BASE_PORT);
   try {
-    const first = await deploy({ stack: STACK, release: "v1" });
-    if (first.outcome !== "succeeded") throw new Error(`setup deploy failed: ${first.reason}`);
     const runs: Measured[] = [];
     for (const s of SCENARIOS) runs.push(await measured(`${env.url}/version`, () => deploy({ stack: STACK, release: s.release })));
     return runs;

@@ -4,9 +4,9 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * The files that take longest (minutes each, measured on 2 cores) start first, so the parallel
  * workers do not end with one long file running alone. A clean clone has no vitest cache, whose
  * "longest first" would otherwise only know file sizes, and size says little here: the rehearsals
- * are short files that run long scenarios. Everything else keeps vitest's own order.
+ * are short files that run long scenarios. The two rehearsals, the heaviest (Fly emulator, doubles,
+ * steady load), are not started together. Everything else keeps vitest's own order.
  */
-// The two rehearsals are the heaviest (Fly emulator, doubles, steady load): not started together.
 const LONGEST_FIRST = [
   "test/integration/rehearsal-production.test.ts",
   "test/integration/runbooks.test.ts",
