@@ -1,6 +1,6 @@
 import * as net from "node:net";
 import type { SlotName } from "../bluegreen/slots";
-import { liveFromMap, liveMapPath, liveServerDown, switchCommand } from "./haproxy-config";
+import { backendFor, liveFromMap, liveMapPath, liveServerDown, serverStatus, slotServerUp, switchCommand } from "./haproxy-config";
 
 /**
  * Sends one line to HAProxy's runtime API (its admin socket) and returns the whole answer.
@@ -48,4 +48,23 @@ export async function liveSlotFailedOver(socketPath: string): Promise<string | u
   if (!live) return undefined;
   const down = liveServerDown(await runtimeApi(socketPath, "show stat"), live);
   return down === undefined ? undefined : `HAProxy took ${live} out after failed live answers (${down}); live traffic is on the other slot`;
+}
+
+/**
+ * Waits until HAProxy's own health check takes `slot` as its backend's server (a slot just
+ * started is DOWN until its check passes `rise` times). Fails, naming the last status and check,
+ * when that takes longer than `timeoutMs`.
+ */
+export async function waitSlotServerUp(socketPath: string, slot: SlotName, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let stat = "";
+  for (;;) {
+    stat = await runtimeApi(socketPath, "show stat");
+    if (slotServerUp(stat, slot)) return;
+    if (Date.now() >= deadline) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seen = serverStatus(stat, backendFor(slot), slot);
+  const what = seen ? `${seen.status}${seen.lastCheck ? `, last check ${seen.lastCheck}` : ""}` : "no such server";
+  throw new Error(`HAProxy did not take ${slot} as up within ${timeoutMs / 1000} s (${what}); live traffic stays where it was`);
 }

@@ -32,6 +32,12 @@ export const LIVE_KEY = "live";
  */
 export const ERROR_LIMIT = 3;
 
+/**
+ * How HAProxy checks each slot: every second while it is up; every 250 ms while it is down or
+ * changing state, so a slot restarted (a repair, a new release) is back in about half a second.
+ */
+const CHECK = "check inter 1s downinter 250ms fastinter 250ms fall 2 rise 2";
+
 /** The backend that serves traffic while `slot` is live: `slot` first, the other slot as its fallback. */
 export function backendFor(slot: SlotName): string {
   return `via_${slot}`;
@@ -60,8 +66,8 @@ export function renderHaproxyConfig(spec: HaproxySpec): string {
     `backend ${backendFor(slot)}`,
     `  option httpchk GET ${spec.healthCheck.path}`,
     `  http-check expect status ${spec.healthCheck.expectedStatus}`,
-    `  server ${slot} 127.0.0.1:${spec.servers[slot]} check inter 1s fall 2 rise 2 observe layer7 error-limit ${ERROR_LIMIT} on-error mark-down`,
-    `  server ${otherSlot(slot)} 127.0.0.1:${spec.servers[otherSlot(slot)]} check inter 1s fall 2 rise 2 backup`,
+    `  server ${slot} 127.0.0.1:${spec.servers[slot]} ${CHECK} observe layer7 error-limit ${ERROR_LIMIT} on-error mark-down`,
+    `  server ${otherSlot(slot)} 127.0.0.1:${spec.servers[otherSlot(slot)]} ${CHECK} backup`,
   ];
   return [
     "# Written by Flightdeck's local router. Live slot: " + spec.live,
@@ -114,11 +120,10 @@ export function liveFromMap(answer: string): SlotName | undefined {
 }
 
 /**
- * From `show stat` (CSV with a "# pxname,svname,…" header): the live slot's own server in its
- * backend, when HAProxy took it out (DOWN: failed live answers or checks) — the status text, or
- * undefined while it serves.
+ * From `show stat` (CSV with a "# pxname,svname,…" header): the status of `server` in `backend`
+ * ("UP", "DOWN 1/2", …) and its last check, or undefined when the answer has no such row.
  */
-export function liveServerDown(showStat: string, live: SlotName): string | undefined {
+export function serverStatus(showStat: string, backend: string, server: string): { status: string; lastCheck: string } | undefined {
   const lines = showStat.split("\n").filter((l) => l.trim() !== "");
   const header = lines[0]?.replace(/^#\s*/, "").split(",") ?? [];
   const col = (name: string) => header.indexOf(name);
@@ -126,9 +131,22 @@ export function liveServerDown(showStat: string, live: SlotName): string | undef
   if (px < 0 || sv < 0 || st < 0) return undefined;
   for (const line of lines.slice(1)) {
     const f = line.split(",");
-    if (f[px] !== backendFor(live) || f[sv] !== live) continue;
-    const status = f[st] ?? "";
-    return status.startsWith("DOWN") ? `${status}${lastChk >= 0 && f[lastChk] ? ` (${f[lastChk]})` : ""}` : undefined;
+    if (f[px] === backend && f[sv] === server) return { status: f[st] ?? "", lastCheck: lastChk >= 0 ? (f[lastChk] ?? "") : "" };
   }
   return undefined;
+}
+
+/**
+ * The live slot's own server in its backend, when HAProxy took it out (DOWN: failed live answers
+ * or checks) — the status text, or undefined while it serves.
+ */
+export function liveServerDown(showStat: string, live: SlotName): string | undefined {
+  const server = serverStatus(showStat, backendFor(live), live);
+  if (!server?.status.startsWith("DOWN")) return undefined;
+  return `${server.status}${server.lastCheck ? ` (${server.lastCheck})` : ""}`;
+}
+
+/** Whether HAProxy takes `slot` as a server of its own backend now (UP, or UP and going down). */
+export function slotServerUp(showStat: string, slot: SlotName): boolean {
+  return serverStatus(showStat, backendFor(slot), slot)?.status.startsWith("UP") ?? false;
 }

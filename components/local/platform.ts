@@ -35,6 +35,7 @@ export interface LocalPlatformArgs {
 
 /** Slots are local processes of the app; the router is HAProxy driven through its runtime API. */
 export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
+  const apps: Partial<Record<SlotName, LocalApp>> = {};
   return {
     slot(slot, release, parent): SlotDeployment {
       const settings = args.slots[slot];
@@ -54,9 +55,12 @@ export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
         },
         { parent },
       );
+      apps[slot] = app;
       return { url: app.url, resources: [app] };
     },
     router(live, _slots, gate, parent) {
+      const liveApp = apps[live];
+      if (!liveApp) throw new Error(`local platform: the live slot ${live} was not declared`);
       const router = new LocalRouter(
         "router",
         {
@@ -65,6 +69,7 @@ export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
           adminPort: args.ports.admin,
           servers: { blue: args.ports.blue, green: args.ports.green },
           live,
+          livePid: liveApp.pid,
           haproxy: args.haproxy ?? "haproxy",
           healthCheck: args.healthCheck,
         },

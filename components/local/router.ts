@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { SlotName } from "../bluegreen/slots";
-import { readLiveSlot, setLiveSlot } from "./haproxy-admin";
+import { readLiveSlot, setLiveSlot, waitSlotServerUp } from "./haproxy-admin";
 import { HAPROXY_CONFIG_FORMAT, liveMapPath, renderHaproxyConfig, renderLiveMap } from "./haproxy-config";
 import { isAlive, removePidFile, spawnDetached, stopProcess, tailOf } from "./os-process";
 
@@ -13,6 +13,11 @@ export interface LocalRouterInputs {
   adminPort: number;
   servers: Record<SlotName, number>;
   live: SlotName;
+  /**
+   * The live slot's process. When it is started again (a repair of a process killed out of band),
+   * the router waits for HAProxy's own check to take it back before the update ends.
+   */
+  livePid: number;
   /** The HAProxy binary. @default "haproxy" */
   haproxy: string;
   /**
@@ -102,9 +107,12 @@ export const localRouterProvider: pulumi.dynamic.ResourceProvider<LocalRouterInp
   },
   async diff(_id, olds, news) {
     const replaces = replaceKeys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
-    return { changes: replaces.length > 0 || olds.live !== news.live, replaces, deleteBeforeReplace: true };
+    return { changes: replaces.length > 0 || olds.live !== news.live || olds.livePid !== news.livePid, replaces, deleteBeforeReplace: true };
   },
   async update(_id, olds, news) {
+    // Live traffic goes to a slot HAProxy itself sees up, so "switched" is true when the update ends:
+    // a switch to a slot its check has not taken yet would serve from the fallback meanwhile.
+    await waitSlotServerUp(olds.socketPath, news.live, 10_000);
     // The switch itself: one map entry, one runtime-API call. The config file follows so a restart agrees.
     await setLiveSlot(olds.socketPath, news.live);
     writeConfig(news);

@@ -47,9 +47,11 @@ describe("local stack on the real engine", () => {
     await new Promise((r) => setTimeout(r, 200));
     const refresh = await env.stack.refresh();
     expect(refresh.summary.resourceChanges?.delete).toBe(1);
-    // up puts it back.
-    await env.stack.up({ message: "repair after drift" });
-    expect(await get(`${env.url}/healthz`)).toMatchObject({ status: 200 });
+    // up puts it back, and ends only once the router serves from it again (HAProxy's own check took
+    // it out while it was dead and must take it back).
+    const repair = await env.stack.up({ message: "repair after drift" });
+    expect(repair.summary.resourceChanges).toMatchObject({ create: 1, update: 1 });
+    for (let i = 0; i < 20; i++) expect(await get(`${env.url}/healthz`)).toMatchObject({ status: 200 });
   });
 
   it("destroy leaves nothing running", async () => {
