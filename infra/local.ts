@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { CONFIG_NAMESPACE } from "./config/parse";
 import { BlueGreen } from "../components/bluegreen/bluegreen";
+import type { CanarySettings } from "../components/bluegreen/canary-analysis";
 import { featureEnv } from "../components/fly/plan";
 import { localPlatform, type LocalSlotSettings } from "../components/local/platform";
 import type { SlotName } from "../components/bluegreen/slots";
@@ -19,6 +20,13 @@ function settingsOf(spec: SlotSpec, config: LocalConfig, projectDir: string): Lo
   return { appDir: path.resolve(projectDir, local.appDir), command: local.command, env: featureEnv(spec.features), secretsDigest: spec.secrets?.digest ?? "" };
 }
 
+/** How the router switches: in canary steps with strategy canary, except in the driver's restores. */
+function canarySettings(config: LocalConfig): CanarySettings | undefined {
+  if (config.strategy !== "canary" || config.switchAtOnce) return undefined;
+  const { pauseSeconds, ...rest } = config.canary;
+  return { ...rest, pauseMs: pauseSeconds * 1000 };
+}
+
 /** The local environment: blue/green slots as local processes behind HAProxy. */
 export function localEnvironment(config: LocalConfig, delivery: DeliveryState, ctx: LocalContext) {
   const slots: Partial<Record<SlotName, LocalSlotSettings>> = {};
@@ -29,6 +37,7 @@ export function localEnvironment(config: LocalConfig, delivery: DeliveryState, c
   // App secrets reach the slots' processes as environment, encrypted in the state. A slot takes new
   // values only when it is (re)deployed with their digest (deploy ships a rotation blue/green).
   const secrets = new pulumi.Config(CONFIG_NAMESPACE).getSecretObject<Record<string, string>>("appSecrets");
+  const canary = canarySettings(config);
   const platform = localPlatform({
     slots,
     ...(secrets ? { secrets } : {}),
@@ -40,6 +49,7 @@ export function localEnvironment(config: LocalConfig, delivery: DeliveryState, c
     },
     stateDir: path.join(ctx.projectDir, ".pulumi", "local", ctx.stack),
     healthCheck: { path: config.healthGate.path, expectedStatus: config.healthGate.expectedStatus },
+    ...(canary ? { canary } : {}),
   });
   const bg = new BlueGreen("app", {
     release: liveSpec(delivery).release,

@@ -160,7 +160,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
         // Refused by its preview: the update never started, so there is nothing to put back.
         return report("failed", { reason: `refused before anything changed: ${err.message}`, liveSlot: plan.lastGood?.liveSlot });
       }
-      const reason = `deploy failed before traffic moved: ${firstLine(err)}`;
+      // A canary that failed a step had moved part of the traffic, and put it back itself.
+      const why = firstLine(err);
+      const reason = /canary aborted/.test(why) ? `stopped by its canary: ${why}` : `deploy failed before traffic moved: ${why}`;
       const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });
       return report("failed", { reason: notRestored ? `${reason}; ${notRestored}` : reason, liveSlot: plan.lastGood?.liveSlot });
     }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import YAML from "yaml";
-import { DELIVERY_KEY, type DeliveryState } from "../infra/config/delivery";
+import { DELIVERY_KEY, SWITCH_AT_ONCE_KEY, type DeliveryState } from "../infra/config/delivery";
 import { flightdeckConfig, SECRET_KEYS } from "../infra/config/load";
 import { CONFIG_NAMESPACE, parseStackConfig, StackConfigError, stackFileName, unknownNamespaceProblems, type ConfigProblem } from "../infra/config/parse";
 import type { StackConfig } from "../infra/config/schema";
@@ -65,6 +65,10 @@ export function readStackFile(workDir: string, stack: string): StackFile {
   if (deliveryKey in entries) {
     problems.push({ key: deliveryKey, expected: "no such key in a committed file (the deploy driver records what runs with the stack)", found: "a delivery state" });
   }
+  const atOnceKey = `${CONFIG_NAMESPACE}:${SWITCH_AT_ONCE_KEY}`;
+  if (atOnceKey in entries) {
+    problems.push({ key: atOnceKey, expected: "no such key in a committed file (the deploy driver sets it for a revert or rollback)", found: String(entries[atOnceKey]) });
+  }
   if (problems.length > 0) throw new StackConfigError(name, problems);
   return { path: file, text, config: parseStackConfig(stack, flightdeckConfig(entries)), hasAppSecrets: `${CONFIG_NAMESPACE}:appSecrets` in entries };
 }
@@ -74,11 +78,19 @@ export function readStackFile(workDir: string, stack: string): StackFile {
  * the delivery state. It lives under `.pulumi/run/` (never committed) and is removed afterwards;
  * the engine records its config with the update, which is where rollback finds it.
  */
-export function writeUpdateConfig(workDir: string, file: StackFile, stack: string, delivery: DeliveryState): { path: string; remove(): void } {
+export function writeUpdateConfig(
+  workDir: string,
+  file: StackFile,
+  stack: string,
+  delivery: DeliveryState,
+  opts: { switchAtOnce?: boolean } = {},
+): { path: string; remove(): void } {
   const doc = YAML.parseDocument(file.text);
   if (!YAML.isMap(doc.get("config"))) doc.set("config", doc.createNode({}));
   const config = doc.get("config") as YAML.YAMLMap;
   config.set(`${CONFIG_NAMESPACE}:${DELIVERY_KEY}`, doc.createNode(delivery));
+  // A restore puts traffic back at once: a canary's steps are for releases not yet proven.
+  if (opts.switchAtOnce) config.set(`${CONFIG_NAMESPACE}:${SWITCH_AT_ONCE_KEY}`, true);
   const dir = path.join(workDir, ".pulumi", "run");
   fs.mkdirSync(dir, { recursive: true });
   const out = path.join(dir, `Pulumi.${stack}.${process.pid}.${Date.now()}.yaml`);

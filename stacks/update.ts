@@ -61,7 +61,7 @@ export async function upTo(
     onPolicyAdvice?: (line: string) => void;
   },
 ): Promise<Record<string, { value: unknown }>> {
-  const cfg = writeUpdateConfig(opts.workDir, file, stack.name, delivery);
+  const cfg = writeUpdateConfig(opts.workDir, file, stack.name, delivery, { switchAtOnce: opts.restore !== undefined });
   try {
     const engine = { ...engineOptions(stack.name, opts.workDir, opts.onEngineOutput, opts.restore), configFile: cfg.path };
     // After a crash, what runs may differ from the state (a slot process died with its driver):

@@ -55,16 +55,16 @@ export async function liveSlotFailedOver(socketPath: string): Promise<string | u
  * started is DOWN until its check passes `rise` times). Fails, naming the last status and check,
  * when that takes longer than `timeoutMs`.
  */
-export async function waitSlotServerUp(socketPath: string, slot: SlotName, timeoutMs: number): Promise<void> {
+export async function waitSlotServerUp(socketPath: string, slot: SlotName, timeoutMs: number, backend = backendFor(slot)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let stat = "";
   for (;;) {
     stat = await runtimeApi(socketPath, "show stat");
-    if (slotServerUp(stat, slot)) return;
+    if (slotServerUp(stat, slot, backend)) return;
     if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const seen = serverStatus(stat, backendFor(slot), slot);
+  const seen = serverStatus(stat, backend, slot);
   const what = seen ? `${seen.status}${seen.lastCheck ? `, last check ${seen.lastCheck}` : ""}` : "no such server";
-  throw new Error(`HAProxy did not take ${slot} as up within ${timeoutMs / 1000} s (${what}); live traffic stays where it was`);
+  throw new Error(`HAProxy did not take ${slot} as up in ${backend} within ${timeoutMs / 1000} s (${what}); live traffic stays where it was`);
 }

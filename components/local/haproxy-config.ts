@@ -19,8 +19,17 @@ export function liveMapPath(socketPath: string): string {
   return path.join(path.dirname(socketPath), "live.map");
 }
 
-/** The configuration's shape: 2 = one backend per live slot chosen by the live map, with failover. */
-export const HAPROXY_CONFIG_FORMAT = 2;
+/**
+ * The configuration's shape: 2 = one backend per live slot chosen by the live map, with failover;
+ * 3 = and a canary backend with both slots weighted, whose requests alone are logged.
+ */
+export const HAPROXY_CONFIG_FORMAT = 3;
+
+/** The backend a canary step routes live traffic to: both slots, weighted by the step. */
+export const CANARY_BACKEND = "canary";
+
+/** Each line HAProxy logs for a request of the canary backend starts with this word. */
+export const CANARY_LOG_TAG = "fdcanary";
 
 /** The key of the one entry in the live map. */
 export const LIVE_KEY = "live";
@@ -69,6 +78,7 @@ export function renderHaproxyConfig(spec: HaproxySpec): string {
     `  server ${slot} 127.0.0.1:${spec.servers[slot]} ${CHECK} observe layer7 error-limit ${ERROR_LIMIT} on-error mark-down`,
     `  server ${otherSlot(slot)} 127.0.0.1:${spec.servers[otherSlot(slot)]} ${CHECK} backup`,
   ];
+  const mapPath = liveMapPath(spec.socketPath);
   return [
     "# Written by Flightdeck's local router. Live slot: " + spec.live,
     "global",
@@ -86,14 +96,27 @@ export function renderHaproxyConfig(spec: HaproxySpec): string {
     "frontend live",
     `  bind 127.0.0.1:${spec.proxyPort}`,
     // The map's default is the live slot as this file was written, should the map file be unreadable.
-    `  use_backend %[str(${LIVE_KEY}),map(${liveMapPath(spec.socketPath)},${backendFor(spec.live)})]`,
+    `  use_backend %[str(${LIVE_KEY}),map(${mapPath},${backendFor(spec.live)})]`,
     `  default_backend ${backendFor(spec.live)}`,
+    // A canary step's analysis needs each request's server, status and time; other requests are not
+    // logged, so a steady load never fills the log.
+    "  log stdout format raw local0",
+    `  log-format "${CANARY_LOG_TAG} %s %ST %Ta"`,
+    `  http-request set-log-level silent unless { str(${LIVE_KEY}),map(${mapPath},none) -m str ${CANARY_BACKEND} }`,
     "frontend stats",
     `  bind 127.0.0.1:${spec.adminPort}`,
     "  stats enable",
     "  stats uri /",
     ...backend("blue"),
     ...backend("green"),
+    // Both slots take a share by weight (set at run time, step by step). Each is watched on its
+    // answers like a live slot: a canary that fails ERROR_LIMIT answers in a row is out at once.
+    `backend ${CANARY_BACKEND}`,
+    `  option httpchk GET ${spec.healthCheck.path}`,
+    `  http-check expect status ${spec.healthCheck.expectedStatus}`,
+    ...(["blue", "green"] as const).map(
+      (slot) => `  server ${slot} 127.0.0.1:${spec.servers[slot]} ${CHECK} weight ${slot === spec.live ? 256 : 0} observe layer7 error-limit ${ERROR_LIMIT} on-error mark-down`,
+    ),
     "",
   ].join("\n");
 }
@@ -141,12 +164,71 @@ export function serverStatus(showStat: string, backend: string, server: string):
  * or checks) — the status text, or undefined while it serves.
  */
 export function liveServerDown(showStat: string, live: SlotName): string | undefined {
-  const server = serverStatus(showStat, backendFor(live), live);
+  return serverDownIn(showStat, backendFor(live), live);
+}
+
+/** `slot`'s server in `backend` when HAProxy took it out: the status and last check, else undefined. */
+export function serverDownIn(showStat: string, backend: string, slot: SlotName): string | undefined {
+  const server = serverStatus(showStat, backend, slot);
   if (!server?.status.startsWith("DOWN")) return undefined;
   return `${server.status}${server.lastCheck ? ` (${server.lastCheck})` : ""}`;
 }
 
-/** Whether HAProxy takes `slot` as a server of its own backend now (UP, or UP and going down). */
-export function slotServerUp(showStat: string, slot: SlotName): boolean {
-  return serverStatus(showStat, backendFor(slot), slot)?.status.startsWith("UP") ?? false;
+/** Whether HAProxy takes `slot` as a server of `backend` (its own by default) now: UP, or UP and going down. */
+export function slotServerUp(showStat: string, slot: SlotName, backend = backendFor(slot)): boolean {
+  return serverStatus(showStat, backend, slot)?.status.startsWith("UP") ?? false;
+}
+
+/**
+ * The runtime-API commands that give `canary` `percent` of the canary backend's requests and
+ * `stable` the rest (HAProxy weights run 0–256; a percentage of 256 keeps the ratio exact enough).
+ */
+export function canaryWeightCommands(stable: SlotName, canary: SlotName, percent: number): string {
+  const canaryWeight = Math.round((256 * percent) / 100);
+  return `set weight ${CANARY_BACKEND}/${canary} ${canaryWeight};set weight ${CANARY_BACKEND}/${stable} ${256 - canaryWeight}`;
+}
+
+/** A server's answers so far, from `show stat`'s cumulative counters. */
+export interface ServerCounters {
+  /** Answers the server gave (every HTTP status class), plus requests that failed before any answer. */
+  requests: number;
+  /** 5xx answers, plus connections and answers that failed before any status. */
+  errors: number;
+}
+
+/** `server`'s counters in `backend` from `show stat`, or undefined when the answer has no such row. */
+export function serverCounters(showStat: string, backend: string, server: string): ServerCounters | undefined {
+  const lines = showStat.split("\n").filter((l) => l.trim() !== "");
+  const header = lines[0]?.replace(/^#\s*/, "").split(",") ?? [];
+  const num = (f: string[], name: string) => {
+    const i = header.indexOf(name);
+    const n = i < 0 ? 0 : Number(f[i]);
+    return Number.isFinite(n) ? n : 0;
+  };
+  const [px, sv] = [header.indexOf("pxname"), header.indexOf("svname")];
+  if (px < 0 || sv < 0) return undefined;
+  for (const line of lines.slice(1)) {
+    const f = line.split(",");
+    if (f[px] !== backend || f[sv] !== server) continue;
+    const responses = ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].reduce((sum, c) => sum + num(f, c), 0);
+    const noAnswer = num(f, "econ") + num(f, "eresp");
+    return { requests: responses + noAnswer, errors: num(f, "hrsp_5xx") + noAnswer };
+  }
+  return undefined;
+}
+
+/**
+ * The canary backend's request times by server, from HAProxy's log lines ("fdcanary green 200 3").
+ * Lines of anything else, and requests that got no answer (time -1), are left out.
+ */
+export function canaryTimes(log: string): Partial<Record<SlotName, number[]>> {
+  const times: Partial<Record<SlotName, number[]>> = {};
+  for (const line of log.split("\n")) {
+    const [tag, server, , time] = line.trim().split(/\s+/);
+    if (tag !== CANARY_LOG_TAG || (server !== "blue" && server !== "green")) continue;
+    const ms = Number(time);
+    if (!Number.isFinite(ms) || ms < 0) continue;
+    (times[server] ??= []).push(ms);
+  }
+  return times;
 }

@@ -1,5 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
+import type { CanarySettings } from "../bluegreen/canary-analysis";
 import type { BlueGreenPlatform, SlotDeployment } from "../bluegreen/platform";
 import type { SlotName } from "../bluegreen/slots";
 import { LocalApp } from "./app";
@@ -31,6 +32,8 @@ export interface LocalPlatformArgs {
   haproxy?: string;
   /** The router's own check of each slot (the health gate's path and status). */
   healthCheck: { path: string; expectedStatus: number };
+  /** Switch in canary steps (config `strategy: canary`); absent: at once. */
+  canary?: CanarySettings;
 }
 
 /** Slots are local processes of the app; the router is HAProxy driven through its runtime API. */
@@ -72,6 +75,7 @@ export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
           livePid: liveApp.pid,
           haproxy: args.haproxy ?? "haproxy",
           healthCheck: args.healthCheck,
+          ...(args.canary ? { canary: args.canary } : {}),
         },
         { parent, dependsOn: [gate] },
       );

@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { SlotName } from "../bluegreen/slots";
+import { otherSlot, type SlotName } from "../bluegreen/slots";
+import type { CanarySettings } from "../bluegreen/canary-analysis";
+import { runLocalCanary, settleCanaryBackend } from "./canary";
 import { readLiveSlot, setLiveSlot, waitSlotServerUp } from "./haproxy-admin";
 import { HAPROXY_CONFIG_FORMAT, liveMapPath, renderHaproxyConfig, renderLiveMap } from "./haproxy-config";
 import { isAlive, removePidFile, spawnDetached, stopProcess, tailOf } from "./os-process";
@@ -27,12 +29,19 @@ export interface LocalRouterInputs {
   configFormat: number;
   /** What HAProxy checks on each slot: a slot it took out stays out while its health check fails. */
   healthCheck: { path: string; expectedStatus: number };
+  /**
+   * Switch in canary steps instead of at once (config `strategy: canary`). Absent for a first
+   * deploy's router and for the driver's restores (revert, rollback), which switch at once.
+   */
+  canary?: CanarySettings;
 }
 
 export interface LocalRouterOutputs extends LocalRouterInputs {
   pid: number;
   url: string;
   socketPath: string;
+  /** What the last switch's canary did, a line per step (or why it was skipped); empty without one. */
+  canaryReport?: string[];
 }
 
 function files(stateDir: string) {
@@ -107,16 +116,28 @@ export const localRouterProvider: pulumi.dynamic.ResourceProvider<LocalRouterInp
   },
   async diff(_id, olds, news) {
     const replaces = replaceKeys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    // The canary settings alone change nothing that runs: they are read at the next switch.
     return { changes: replaces.length > 0 || olds.live !== news.live || olds.livePid !== news.livePid, replaces, deleteBeforeReplace: true };
   },
   async update(_id, olds, news) {
     // Live traffic goes to a slot HAProxy itself sees up, so "switched" is true when the update ends:
     // a switch to a slot its check has not taken yet would serve from the fallback meanwhile.
     await waitSlotServerUp(olds.socketPath, news.live, 10_000);
+    let canaryReport: string[] = [];
+    if (news.canary && olds.live !== news.live) {
+      // A failed step throws with traffic back on olds.live: the update fails, the router's state
+      // keeps the old live slot, and the driver reverts the rest.
+      const outcome = await runLocalCanary({ socketPath: olds.socketPath, logFile: files(olds.stateDir).log, stable: olds.live, canary: news.live, settings: news.canary });
+      canaryReport = outcome.ran ? outcome.steps.map((s) => `passed ${s.detail}`) : [`skipped: ${outcome.why}`];
+    }
     // The switch itself: one map entry, one runtime-API call. The config file follows so a restart agrees.
     await setLiveSlot(olds.socketPath, news.live);
+    await settleCanaryBackend(olds.socketPath, news.live, otherSlot(news.live));
     writeConfig(news);
-    return { outs: { ...olds, live: news.live } };
+    // Only the live slot, its process and the canary settings change in place; the rest would be a new router.
+    // (A key set to undefined cannot be serialized: an absent canary is left out.)
+    const { canary: _previous, ...kept } = olds;
+    return { outs: { ...kept, live: news.live, livePid: news.livePid, ...(news.canary ? { canary: news.canary } : {}), canaryReport } };
   },
   async delete(_id, props) {
     await stopProcess(props.pid);
@@ -124,7 +145,8 @@ export const localRouterProvider: pulumi.dynamic.ResourceProvider<LocalRouterInp
   },
 };
 
-export type LocalRouterArgs = { [K in Exclude<keyof LocalRouterInputs, "configFormat">]: pulumi.Input<LocalRouterInputs[K]> };
+type SettableInputs = Omit<LocalRouterInputs, "configFormat">;
+export type LocalRouterArgs = { [K in keyof SettableInputs]: pulumi.Input<SettableInputs[K]> };
 
 /** HAProxy in front of both slots; `live` decides which one takes traffic. */
 export class LocalRouter extends pulumi.dynamic.Resource {

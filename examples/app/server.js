@@ -6,7 +6,8 @@
 // machine was created from), FLAG_* (feature flags, echoed by /version).
 // Releases built to fail, so the delivery path can be exercised on purpose (tests, benchmarks):
 // a version ending in "-unhealthy" (or FAIL_HEALTH=1) answers /healthz with 503; a version ending
-// in "-fails-after-<N>ms" (or FAIL_AFTER_MS=N) answers every request with 500 from N ms after start.
+// in "-fails-after-<N>ms" (or FAIL_AFTER_MS=N) answers every request with 500 from N ms after start;
+// a version ending in "-slow-<N>ms" (or SLOW_MS=N) answers every request but /healthz N ms late.
 "use strict";
 const http = require("node:http");
 
@@ -20,6 +21,8 @@ const failAfterMs = process.env.FAIL_AFTER_MS
   : failAfterMatch
     ? Number(failAfterMatch[1])
     : undefined;
+const slowMatch = /-slow-(\d+)ms$/.exec(version);
+const slowMs = process.env.SLOW_MS ? Number(process.env.SLOW_MS) : slowMatch ? Number(slowMatch[1]) : 0;
 const unhealthy = process.env.FAIL_HEALTH === "1" || version.endsWith("-unhealthy");
 const flags = Object.fromEntries(
   Object.entries(process.env)
@@ -41,8 +44,9 @@ const server = http.createServer((req, res) => {
     if (unhealthy) return send(503, { status: "unhealthy" });
     return send(200, { status: "ok" });
   }
-  if (req.url === "/version") return send(200, { version, flags });
-  return send(200, { app: "flightdeck-sample", version });
+  const answer = () => (req.url === "/version" ? send(200, { version, flags }) : send(200, { app: "flightdeck-sample", version }));
+  if (slowMs > 0) return void setTimeout(answer, slowMs);
+  return answer();
 });
 server.keepAliveTimeout = 65_000;
 server.listen(port, host, () => {

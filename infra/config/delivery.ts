@@ -71,6 +71,9 @@ export type DeliveryState = z.infer<typeof deliveryStateSchema>;
 /** The config key the driver sets (in its own config file, never the committed one). */
 export const DELIVERY_KEY = "delivery";
 
+/** The config key the driver sets for an update that restores: switch at once, never in canary steps. */
+export const SWITCH_AT_ONCE_KEY = "switchAtOnce";
+
 export function otherSlotOf(slot: SlotName): SlotName {
   return slot === "blue" ? "green" : "blue";
 }

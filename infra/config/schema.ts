@@ -31,6 +31,28 @@ export const healthGateSchema = z
   .describe("The health gate between a release reaching the idle slot and taking live traffic.");
 export type HealthGateConfig = z.infer<typeof healthGateSchema>;
 
+export const canarySchema = z
+  .object({
+    steps: z
+      .array(z.number().int().min(1).max(99))
+      .min(1)
+      .default([5, 25])
+      .describe("The new release's share of live traffic at each step, in percent, rising; the switch to 100% follows the last."),
+    pauseSeconds: z.number().min(1).max(3600).default(10).describe("How long each step lasts before it is judged."),
+    maxErrorRate: z.number().min(0).max(1).default(0.01).describe("The highest error rate (5xx and failed connections, 0–1) the new release may show at a step."),
+    maxP99Ratio: z.number().min(1).default(2).describe("The new release's p99 may be at most this many times the stable release's at the same step (plus p99SlackMs)."),
+    p99SlackMs: z.number().int().min(0).default(20).describe("Milliseconds added to the allowed p99, so that noise on fast answers never aborts."),
+    minRequests: z.number().int().min(0).default(0).describe("Requests the new release must answer at each step to pass it; 0 passes a step without traffic."),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.steps.some((w, i) => i > 0 && w <= c.steps[i - 1]!)) {
+      ctx.addIssue({ code: "custom", path: ["steps"], message: `rising percentages, found ${c.steps.join(", ")}` });
+    }
+  })
+  .describe("The canary's steps and what aborts it (with strategy: canary).");
+export type CanaryConfig = z.infer<typeof canarySchema>;
+
 const featuresSchema = z
   .record(z.string().regex(/^[a-z][a-z0-9_]*$/, "a flag name in snake_case"), z.boolean())
   .default({})
@@ -50,7 +72,27 @@ const commonShape = {
   bakeProbeIntervalMs: z.number().int().min(100).default(1000).describe("Time between probes of the live endpoint while baking."),
   bakeUnhealthyThreshold: z.number().int().min(1).default(2).describe("Consecutive failed bake probes that revert the deploy."),
   features: featuresSchema,
+  strategy: z
+    .enum(["bluegreen", "canary"])
+    .default("bluegreen")
+    .describe("How a deploy moves live traffic to the new release once its gate passes: at once (bluegreen), or in weighted steps, each judged on the router's own counters against the stable release (canary; local platform only so far)."),
+  canary: canarySchema.default({}),
+  switchAtOnce: z
+    .boolean()
+    .optional()
+    .describe("Set by the deploy driver for one update that restores (revert, rollback, recovery): traffic goes back at once, never in canary steps. Never in a committed stack file."),
 };
+
+/** Fly stacks cannot run a canary yet: refused with what to do instead. */
+function noCanaryOnFly(s: { strategy: string }, ctx: z.RefinementCtx): void {
+  if (s.strategy === "canary") {
+    ctx.addIssue({
+      code: "custom",
+      path: ["strategy"],
+      message: "bluegreen on Fly: canary steps run on the local platform only so far (on Fly they would be a share of machines in rotation, or Cloudflare weights; see docs/fly.md)",
+    });
+  }
+}
 
 export const localSchema = z
   .object({
@@ -161,6 +203,7 @@ export const stagingSchema = z
   .object({ environment: z.literal("staging").describe("Which environment this stack is: chooses the schema and the platform."), ...cloudShape })
   .strict()
   .superRefine((s, ctx) => {
+    noCanaryOnFly(s, ctx);
     // Merge settings are the repository's, not an environment's: one stack owns them (infra/delivery.ts).
     if (s.github.mergeMethod !== undefined) {
       ctx.addIssue({
@@ -184,6 +227,7 @@ export const productionSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
+    noCanaryOnFly(p, ctx);
     if (p.github.requiredChecks.length === 0) {
       ctx.addIssue({ code: "custom", path: ["github", "requiredChecks"], message: "at least one required status check on production" });
     }

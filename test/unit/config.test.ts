@@ -98,3 +98,27 @@ describe("bad stack config is refused with the file, the key, what was expected 
     expect(err.problems[0].found).toMatch(/missing/);
   });
 });
+
+describe("strategy: canary", () => {
+  it("defaults to blue/green, with canary settings ready for when it is chosen", () => {
+    const cfg = parseStackConfig("local", local);
+    expect(cfg.strategy).toBe("bluegreen");
+    expect(cfg.canary).toEqual({ steps: [5, 25], pauseSeconds: 10, maxErrorRate: 0.01, maxP99Ratio: 2, p99SlackMs: 20, minRequests: 0 });
+  });
+  it("local accepts it", () => {
+    expect(parseStackConfig("local", withValue(local, "strategy", "canary")).strategy).toBe("canary");
+  });
+  it("steps must rise", () => {
+    const err = problemsFor("local", withValue(withValue(local, "strategy", "canary"), "canary", { steps: [25, 5] }));
+    expect(err.problems[0]).toMatchObject({ key: "flightdeck:canary.steps" });
+    expect(err.message).toMatch(/rising percentages, found 25, 5/);
+  });
+  it("Fly stacks refuse it, saying why and what to use", () => {
+    for (const [stack, base] of [["staging", staging], ["production", production]] as const) {
+      const err = problemsFor(stack, withValue(base, "strategy", "canary"));
+      expect(err.problems[0]).toMatchObject({ key: "flightdeck:strategy" });
+      expect(err.message).toMatch(/bluegreen on Fly: canary steps run on the local platform only so far/);
+    }
+  });
+});
+

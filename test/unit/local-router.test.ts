@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ERROR_LIMIT, liveFromMap, liveMapPath, liveServerDown, renderHaproxyConfig, slotServerUp, renderLiveMap, switchCommand } from "../../components/local/haproxy-config";
+import { ERROR_LIMIT, liveFromMap, liveMapPath, canaryTimes, canaryWeightCommands, liveServerDown, renderHaproxyConfig, serverCounters, slotServerUp, renderLiveMap, switchCommand } from "../../components/local/haproxy-config";
 
 describe("HAProxy router plan", () => {
   const spec = { proxyPort: 18000, adminPort: 18003, socketPath: "/tmp/a.sock", servers: { blue: 18001, green: 18002 }, live: "green" as const, healthCheck: { path: "/healthz", expectedStatus: 200 } };
@@ -55,6 +55,26 @@ describe("HAProxy router plan", () => {
     expect(slotServerUp(stat("DOWN 1/2"), "blue")).toBe(false);
     expect(slotServerUp(stat("UP"), "green")).toBe(false);
     expect(slotServerUp("garbage", "green")).toBe(false);
+  });
+  it("the canary backend weights both slots (all on the live one as written) and is the only one whose requests are logged", () => {
+    const cfg = renderHaproxyConfig(spec);
+    expect(cfg).toContain(`backend canary\n  option httpchk GET /healthz\n  http-check expect status 200\n  server blue 127.0.0.1:18001 check inter 1s downinter 250ms fastinter 250ms fall 2 rise 2 weight 0 observe layer7 error-limit ${ERROR_LIMIT} on-error mark-down\n  server green 127.0.0.1:18002 check inter 1s downinter 250ms fastinter 250ms fall 2 rise 2 weight 256 observe`);
+    expect(cfg).toContain('log-format "fdcanary %s %ST %Ta"');
+    expect(cfg).toContain("http-request set-log-level silent unless { str(live),map(/tmp/live.map,none) -m str canary }");
+  });
+  it("a canary step is two weights in one runtime-API line", () => {
+    expect(canaryWeightCommands("blue", "green", 25)).toBe("set weight canary/green 64;set weight canary/blue 192");
+    expect(canaryWeightCommands("green", "blue", 0)).toBe("set weight canary/blue 0;set weight canary/green 256");
+  });
+  it("reads a server's requests and errors from show stat's counters", () => {
+    const stat = ["# pxname,svname,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,econ,eresp,", "canary,green,0,90,1,2,3,0,1,2,", "canary,blue,0,500,0,0,0,0,0,0,"].join("\n");
+    expect(serverCounters(stat, "canary", "green")).toEqual({ requests: 99, errors: 6 });
+    expect(serverCounters(stat, "canary", "blue")).toEqual({ requests: 500, errors: 0 });
+    expect(serverCounters(stat, "via_blue", "blue")).toBeUndefined();
+  });
+  it("reads each canary request's time by server from HAProxy's log, leaving out other lines and unanswered requests", () => {
+    const log = ["[NOTICE] haproxy started", "fdcanary green 200 3", "fdcanary blue 200 1", "fdcanary green 500 12", "fdcanary green 503 -1", "fdcanary <NOSRV> 503 0", ""].join("\n");
+    expect(canaryTimes(log)).toEqual({ green: [3, 12], blue: [1] });
   });
   it("the rendered config is accepted by HAProxy itself", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fd-haproxy-"));

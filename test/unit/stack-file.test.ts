@@ -45,6 +45,22 @@ describe("the committed stack file, as the driver reads and extends it", () => {
     expect(fs.readFileSync(path.join(dir, "Pulumi.s2.yaml"), "utf8")).toBe(committed);
   });
 
+  it("a restore's update config says to switch at once; a deploy's says nothing", () => {
+    fs.writeFileSync(path.join(dir, "Pulumi.s3.yaml"), committed);
+    const f = readStackFile(dir, "s3");
+    const restore = writeUpdateConfig(dir, f, "s3", deliveryOf("v1", "blue"), { switchAtOnce: true });
+    const deploy = writeUpdateConfig(dir, f, "s3", deliveryOf("v2", "green", "v1"));
+    expect((YAML.parse(fs.readFileSync(restore.path, "utf8")) as { config: Record<string, unknown> }).config["flightdeck:switchAtOnce"]).toBe(true);
+    expect((YAML.parse(fs.readFileSync(deploy.path, "utf8")) as { config: Record<string, unknown> }).config).not.toHaveProperty("flightdeck:switchAtOnce");
+    restore.remove();
+    deploy.remove();
+  });
+
+  it("a committed file may not say to switch at once: only the driver's restores do", () => {
+    fs.writeFileSync(path.join(dir, "Pulumi.s4.yaml"), committed.replace("  flightdeck:bakeSeconds: 7\n", "  flightdeck:bakeSeconds: 7\n  flightdeck:switchAtOnce: true\n"));
+    expect(() => readStackFile(dir, "s4")).toThrow(/flightdeck:switchAtOnce: expected no such key in a committed file/);
+  });
+
   it("a missing file names itself", () => {
     expect(() => readStackFile(dir, "nope")).toThrow(/Pulumi\.nope\.yaml: invalid stack config[\s\S]*no such file/);
   });

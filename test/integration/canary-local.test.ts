@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ERROR_LIMIT } from "../../components/local/haproxy-config";
+import { deploy } from "../../stacks/deploy";
+import { rollback } from "../../stacks/rollback";
+import { localTestStack, versionAt, watchLive } from "../support/local-stack";
+
+// strategy: canary on the local platform, through the real engine and a real HAProxy: live traffic
+// moves in weighted steps, each judged on HAProxy's own counters and log, and a failed step puts it
+// back at once.
+const STACK = "test-canary";
+const BASE = 19400;
+const STEPS = [10, 50];
+let env: Awaited<ReturnType<typeof localTestStack>>;
+
+/** Four clients back to back on the live URL, so each step sees enough requests to judge. */
+function load() {
+  const clients = Array.from({ length: 4 }, () => watchLive(env.url, 0));
+  return {
+    async stop() {
+      const seen = await Promise.all(clients.map((c) => c.stop()));
+      return {
+        served: new Set(seen.flatMap((s) => [...s.served])),
+        failures: seen.reduce((n, s) => n + s.failures, 0),
+        requests: seen.reduce((n, s) => n + s.requests, 0),
+      };
+    },
+  };
+}
+
+/** The router's record of its last switch's canary, from the stack's state. */
+async function canaryReport(): Promise<string[]> {
+  const state = await env.stack.exportStack();
+  const resources = (state.deployment as { resources: { type: string; outputs?: { canaryReport?: unknown } }[] }).resources;
+  const report = resources.find((r) => r.type.endsWith("flightdeck:LocalRouter"))?.outputs?.canaryReport;
+  return Array.isArray(report) ? report.map(String) : [];
+}
+
+describe("canary on the local platform", () => {
+  beforeAll(async () => {
+    env = await localTestStack(STACK, BASE, {
+      healthGate: { intervalMs: 200, healthyThreshold: 2, unhealthyThreshold: 2, timeoutMs: 1000, deadlineMs: 20000 },
+      bakeSeconds: 2,
+      bakeProbeIntervalMs: 250,
+      strategy: "canary",
+      canary: { steps: STEPS, pauseSeconds: 3, maxErrorRate: 0.01, maxP99Ratio: 2, p99SlackMs: 40 },
+    });
+  });
+  afterAll(async () => env?.cleanup());
+
+  it("a first deploy has no stable release to compare with: it switches at once", async () => {
+    const r = await deploy({ stack: STACK, release: "v1" });
+    expect(r.outcome).toBe("succeeded");
+    expect(await versionAt(env.url)).toBe("v1");
+  });
+
+  it("a good release takes each step, judged on the router's figures, then all traffic", async () => {
+    const watch = load();
+    const started = Date.now();
+    const r = await deploy({ stack: STACK, release: "v2" });
+    const seen = await watch.stop();
+    expect(r.outcome, r.reason).toBe("succeeded");
+    expect(Date.now() - started).toBeGreaterThan(STEPS.length * 3000);
+    expect(seen.failures).toBe(0);
+    expect(await versionAt(env.url)).toBe("v2");
+    const report = await canaryReport();
+    expect(report).toHaveLength(STEPS.length);
+    report.forEach((line, i) => expect(line).toMatch(new RegExp(`^passed at ${STEPS[i]}%: new release [1-9]\\d* requests, 0\\.00% errors, p99 \\d+ ms; stable [1-9]\\d* requests`)));
+  });
+
+  it("a release that fails on live answers is stopped at a step: traffic is back on the stable release and the state reverted", async () => {
+    // Passes its gate, then answers 500 from 5 s after it starts: inside the canary's steps.
+    const watch = load();
+    const r = await deploy({ stack: STACK, release: "v3-fails-after-5000ms" });
+    const seen = await watch.stop();
+    expect(r.outcome).toBe("failed");
+    expect(r.reason).toMatch(/^stopped by its canary: .*canary aborted at (10|50)%: (the router took the new release out \(DOWN|error rate over 1\.00%)/);
+    // HAProxy takes a failing canary out after ERROR_LIMIT answers in a row; only its share saw them.
+    expect(seen.failures).toBeLessThanOrEqual(ERROR_LIMIT);
+    expect(seen.served.has("v2")).toBe(true);
+    expect(await versionAt(env.url)).toBe("v2");
+  });
+
+  it("a release that answers but slowly is stopped on its p99 against the stable release's", async () => {
+    const watch = load();
+    const r = await deploy({ stack: STACK, release: "v4-slow-250ms" });
+    const seen = await watch.stop();
+    expect(r.outcome).toBe("failed");
+    expect(r.reason).toMatch(/canary aborted at 10%: p99 over \d+(\.\d+)? ms .*new release [1-9]\d* requests, 0\.00% errors, p99 2\d\d ms/);
+    expect(seen.failures).toBe(0);
+    expect(await versionAt(env.url)).toBe("v2");
+  });
+
+  it("a rollback switches at once: restores never go through canary steps", async () => {
+    const started = Date.now();
+    await rollback({ stack: STACK });
+    expect(await versionAt(env.url)).toBe("v1");
+    expect(Date.now() - started).toBeLessThan(STEPS.length * 3000 + 20_000);
+    expect(await canaryReport()).toEqual([]);
+  });
+});
