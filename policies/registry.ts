@@ -3,6 +3,7 @@
  * policies/rules/. Importing this module starts nothing; policies/index.ts builds the PolicyPack.
  */
 import type { Policies } from "@pulumi/policy";
+import { canaryRequired } from "./rules/canary-required";
 import { defaultBranchProtected } from "./rules/default-branch-protected";
 import { deployWindow } from "./rules/deploy-window";
 import { flyImagePinnedByDigest } from "./rules/fly-image-pinned-by-digest";
@@ -31,4 +32,5 @@ export const policies: Policies = [
   trunkMergeSettings,
   publicDnsProxied,
   machineSizeCeiling,
+  canaryRequired,
 ];

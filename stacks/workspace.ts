@@ -91,9 +91,10 @@ export function engineOptions(stackName: string, workDir: string, onOutput?: (s:
   const packs = policyPackFor(stackName, workDir);
   if (packs && restore) {
     const config = JSON.parse(fs.readFileSync(packs.config, "utf8")) as Record<string, Record<string, unknown> | string>;
-    // Every guardrail meant for forward deploys hears of it: the deploy window, and promotion (a
-    // revert or rollback puts back a release that already ran; it is never a promotion).
-    for (const name of ["deploy-window", "release-promoted"]) {
+    // Every guardrail meant for forward deploys hears of it: the deploy window, promotion (a revert
+    // or rollback puts back a release that already ran; it is never a promotion), and the canary
+    // requirement (a restore switches at once).
+    for (const name of ["deploy-window", "release-promoted", "canary-required"]) {
       const entry = config[name];
       if (entry === undefined && name !== "deploy-window") continue;
       config[name] = { ...(typeof entry === "object" ? entry : typeof entry === "string" ? { enforcementLevel: entry } : {}), restore };

@@ -12,7 +12,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SlotName } from "../bluegreen/slots";
 import { CLOUDFLARE_API_BASE, cloudflareSwitchPlan, type CloudflareRecordRef } from "./switch-plan";
 
-export const cloudflareRecordRouterType = "CloudflareRecordRouter";
+import { cloudflareRecordRouterType } from "../fly/contract";
+
+export { cloudflareRecordRouterType };
 
 export interface CloudflareRecordRouterInputs {
   zoneId: string;

@@ -110,6 +110,10 @@ export interface FlyCordonRouterInputs {
   machines: { blue: string[]; green: string[] };
 }
 
+/** The routers' type names: the local HAProxy, and two-app mode's Cloudflare record (policies look for them). */
+export const localRouterType = "LocalRouter";
+export const cloudflareRecordRouterType = "CloudflareRecordRouter";
+
 /** The health gate's type token and inputs (a dynamic resource of the blue/green component). */
 export const healthGateType = "HealthGate";
 export interface HealthGateInputs {

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { otherSlot, type SlotName } from "../bluegreen/slots";
 import type { CanarySettings } from "../bluegreen/canary-analysis";
+import { localRouterType } from "../fly/contract";
 import { runLocalCanary, settleCanaryBackend } from "./canary";
 import { readLiveSlot, setLiveSlot, waitSlotServerUp } from "./haproxy-admin";
 import { HAPROXY_CONFIG_FORMAT, liveMapPath, renderHaproxyConfig, renderLiveMap } from "./haproxy-config";
@@ -155,6 +156,6 @@ export class LocalRouter extends pulumi.dynamic.Resource {
   declare readonly live: pulumi.Output<SlotName>;
 
   constructor(name: string, args: LocalRouterArgs, opts?: pulumi.CustomResourceOptions) {
-    super(localRouterProvider, name, { ...args, configFormat: HAPROXY_CONFIG_FORMAT, pid: undefined, url: undefined, socketPath: undefined }, opts, "flightdeck", "LocalRouter");
+    super(localRouterProvider, name, { ...args, configFormat: HAPROXY_CONFIG_FORMAT, pid: undefined, url: undefined, socketPath: undefined }, opts, "flightdeck", localRouterType);
   }
 }
