@@ -41,6 +41,12 @@ function logSince(file: string, offset: number): string {
   }
 }
 
+/**
+ * HAProxy's log grows by a line per canary request (a few MB per canary under load). It is opened
+ * for appending, so emptying it between canaries is safe: HAProxy goes on writing at its new end.
+ */
+const LOG_LIMIT_BYTES = 16 * 1024 * 1024;
+
 const delta = (now: ServerCounters | undefined, then: ServerCounters | undefined): ServerCounters => ({
   requests: (now?.requests ?? 0) - (then?.requests ?? 0),
   errors: (now?.errors ?? 0) - (then?.errors ?? 0),
@@ -67,6 +73,7 @@ export async function runLocalCanary(c: LocalCanary): Promise<CanaryOutcome> {
     return { ran: false, why: `the stable slot ${stable} is down in HAProxy: nothing to compare with, the switch is made at once` };
   }
   await waitSlotServerUp(socketPath, canary, 10_000, CANARY_BACKEND);
+  if (logSize(c.logFile) > LOG_LIMIT_BYTES) fs.truncateSync(c.logFile, 0);
   const steps: StepVerdict[] = [];
   const abort = async (verdict: StepVerdict) => {
     await setLiveSlot(socketPath, stable);
@@ -74,38 +81,41 @@ export async function runLocalCanary(c: LocalCanary): Promise<CanaryOutcome> {
     // A plain Error: the provider runs serialized by the engine, where a subclass loses its message.
     throw new Error(`canary aborted ${verdict.detail}; live traffic is back on ${stable}`);
   };
+  // Each step is measured from where the one before it was judged, so no answer falls between two.
+  let before = await runtimeApi(socketPath, "show stat");
+  let offset = logSize(c.logFile);
   for (const weight of settings.steps) {
     await runtimeApi(socketPath, canaryWeightCommands(stable, canary, weight));
-    const before = await runtimeApi(socketPath, "show stat");
-    const offset = logSize(c.logFile);
     if (steps.length === 0) {
       const answer = await runtimeApi(socketPath, `set map ${liveMapPath(socketPath)} ${LIVE_KEY} ${CANARY_BACKEND}`);
       if (answer.trim() !== "") throw new Error(`HAProxy refused the canary's first step: ${answer.trim()}`);
     }
-    const judge = async (): Promise<StepVerdict> => {
-      const now = await runtimeApi(socketPath, "show stat");
-      const times = canaryTimes(logSince(c.logFile, offset));
+    const since = { stat: before, offset };
+    const judge = async (now: string): Promise<StepVerdict> => {
+      const times = canaryTimes(logSince(c.logFile, since.offset));
       return judgeStep(
         weight,
-        { ...delta(serverCounters(now, CANARY_BACKEND, canary), serverCounters(before, CANARY_BACKEND, canary)), timesMs: times[canary] ?? [] },
-        { ...delta(serverCounters(now, CANARY_BACKEND, stable), serverCounters(before, CANARY_BACKEND, stable)), timesMs: times[stable] ?? [] },
+        { ...delta(serverCounters(now, CANARY_BACKEND, canary), serverCounters(since.stat, CANARY_BACKEND, canary)), timesMs: times[canary] ?? [] },
+        { ...delta(serverCounters(now, CANARY_BACKEND, stable), serverCounters(since.stat, CANARY_BACKEND, stable)), timesMs: times[stable] ?? [] },
         settings,
         serverDownIn(now, CANARY_BACKEND, canary),
       );
     };
-    // Errors are judged as they come (HAProxy takes a failing canary out after a few answers, and
-    // users should not wait for the step's end to be off it); p99 at the step's end.
+    // Errors, and HAProxy taking the canary out, are judged as they come: users should not wait
+    // for the step's end to be off a failing release. p99 is judged at the step's end.
     const endsAt = Date.now() + settings.pauseMs;
     while (Date.now() < endsAt) {
       await sleep(Math.min(200, Math.max(0, endsAt - Date.now())));
       const stat = await runtimeApi(socketPath, "show stat");
-      const counters = delta(serverCounters(stat, CANARY_BACKEND, canary), serverCounters(before, CANARY_BACKEND, canary));
-      if (counters.errors > 0) {
-        const early = await judge();
+      const errors = delta(serverCounters(stat, CANARY_BACKEND, canary), serverCounters(since.stat, CANARY_BACKEND, canary)).errors;
+      if (errors > 0 || serverDownIn(stat, CANARY_BACKEND, canary) !== undefined) {
+        const early = await judge(stat);
         if (!early.ok) await abort(early);
       }
     }
-    const verdict = await judge();
+    offset = logSize(c.logFile);
+    before = await runtimeApi(socketPath, "show stat");
+    const verdict = await judge(before);
     if (!verdict.ok) await abort(verdict);
     steps.push(verdict);
   }

@@ -12,9 +12,11 @@ const BASE = 19400;
 const STEPS = [10, 50];
 let env: Awaited<ReturnType<typeof localTestStack>>;
 
-/** Four clients back to back on the live URL, so each step sees enough requests to judge. */
+const CLIENTS = 4;
+
+/** Clients back to back on the live URL, so each step sees enough requests to judge. */
 function load() {
-  const clients = Array.from({ length: 4 }, () => watchLive(env.url, 0));
+  const clients = Array.from({ length: CLIENTS }, () => watchLive(env.url, 0));
   return {
     async stop() {
       const seen = await Promise.all(clients.map((c) => c.stop()));
@@ -74,8 +76,9 @@ describe("canary on the local platform", () => {
     const seen = await watch.stop();
     expect(r.outcome).toBe("failed");
     expect(r.reason).toMatch(/^stopped by its canary: .*canary aborted at (10|50)%: (the router took the new release out \(DOWN|error rate over 1\.00%)/);
-    // HAProxy takes a failing canary out after ERROR_LIMIT answers in a row; only its share saw them.
-    expect(seen.failures).toBeLessThanOrEqual(ERROR_LIMIT);
+    // HAProxy takes a failing canary out after ERROR_LIMIT answers in a row; only its share saw
+    // them, plus at most one request per other client already sent to it when it went out.
+    expect(seen.failures).toBeLessThanOrEqual(ERROR_LIMIT + CLIENTS - 1);
     expect(seen.served.has("v2")).toBe(true);
     expect(await versionAt(env.url)).toBe("v2");
   });
