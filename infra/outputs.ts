@@ -16,6 +16,7 @@ export function deliveryOutputs(environment: string, bg: BlueGreen, delivery: De
     slotUrls: bg.slotUrls,
     trafficSwitch: bg.trafficSwitch,
     gateOpenedAt: bg.gateOpenedAt,
+    canaryReport: bg.canaryReport,
     delivery,
   };
 }

@@ -46,6 +46,12 @@ export interface DeployReport {
   recordKey?: string;
 }
 
+/** The canary's line per step from the stack's outputs (none when the switch was made at once). */
+function canaryLinesOf(outputs: Record<string, { value: unknown }>): string[] {
+  const report = outputs.canaryReport?.value;
+  return Array.isArray(report) ? report.filter((l): l is string => typeof l === "string") : [];
+}
+
 function switchSpecOf(outputs: Record<string, { value: unknown }>): TrafficSwitchSpec | undefined {
   return outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
 }
@@ -167,6 +173,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
       return report("failed", { reason: notRestored ? `${reason}; ${notRestored}` : reason, liveSlot: plan.lastGood?.liveSlot });
     }
     const switchedAt = Date.now();
+    // What each canary step saw: a pass is worth reading too (a step without traffic proves little).
+    for (const line of canaryLinesOf(outputs)) log.note("canary", line);
 
     await lock.update({ phase: "bake", restoreTo: plan.lastGood });
     const liveUrlNow = String(outputs.url?.value ?? "");

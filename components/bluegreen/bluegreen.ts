@@ -34,6 +34,8 @@ export class BlueGreen extends pulumi.ComponentResource {
   readonly slotUrls: pulumi.Output<Partial<Record<SlotName, string>>>;
   readonly trafficSwitch: pulumi.Output<TrafficSwitchSpec>;
   readonly gateOpenedAt: pulumi.Output<string>;
+  /** What the last switch's canary did, a line per step; empty without one. */
+  readonly canaryReport: pulumi.Output<string[]>;
 
   constructor(name: string, args: BlueGreenArgs, opts?: pulumi.ComponentResourceOptions) {
     super("flightdeck:bluegreen:BlueGreen", name, {}, opts);
@@ -72,6 +74,7 @@ export class BlueGreen extends pulumi.ComponentResource {
     ) as pulumi.Output<Partial<Record<SlotName, string>>>;
     this.trafficSwitch = router.trafficSwitch;
     this.gateOpenedAt = gate.openedAt;
+    this.canaryReport = router.canaryReport ?? pulumi.output([]);
     this.registerOutputs({
       url: this.url,
       liveSlot: this.liveSlot,
@@ -79,6 +82,7 @@ export class BlueGreen extends pulumi.ComponentResource {
       previousRelease: this.previousRelease,
       slotUrls: this.slotUrls,
       trafficSwitch: this.trafficSwitch,
+      canaryReport: this.canaryReport,
     });
   }
 }

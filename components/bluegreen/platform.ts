@@ -32,6 +32,8 @@ export interface RouterDeployment {
   /** The live endpoint. */
   readonly url: pulumi.Output<string>;
   readonly trafficSwitch: pulumi.Output<TrafficSwitchSpec>;
+  /** What the last switch's canary did, a line per step; absent where the router has no canary. */
+  readonly canaryReport?: pulumi.Output<string[]>;
 }
 
 /**

@@ -171,7 +171,9 @@ export function liveServerDown(showStat: string, live: SlotName): string | undef
 export function serverDownIn(showStat: string, backend: string, slot: SlotName): string | undefined {
   const server = serverStatus(showStat, backend, slot);
   if (!server?.status.startsWith("DOWN")) return undefined;
-  return `${server.status}${server.lastCheck ? ` (${server.lastCheck})` : ""}`;
+  // last_chk may be a quoted text with commas, which this reader cuts at the first: keep its words.
+  const check = server.lastCheck.replace(/"/g, "").trim();
+  return `${server.status}${check ? ` (${check})` : ""}`;
 }
 
 /** Whether HAProxy takes `slot` as a server of `backend` (its own by default) now: UP, or UP and going down. */

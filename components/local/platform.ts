@@ -82,6 +82,7 @@ export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
       return {
         url: router.url,
         trafficSwitch: router.socketPath.apply((socketPath) => ({ kind: "local" as const, socketPath })),
+        canaryReport: router.canaryReport.apply((r) => r ?? []),
       };
     },
   };

@@ -154,8 +154,9 @@ export class LocalRouter extends pulumi.dynamic.Resource {
   declare readonly url: pulumi.Output<string>;
   declare readonly socketPath: pulumi.Output<string>;
   declare readonly live: pulumi.Output<SlotName>;
+  declare readonly canaryReport: pulumi.Output<string[] | undefined>;
 
   constructor(name: string, args: LocalRouterArgs, opts?: pulumi.CustomResourceOptions) {
-    super(localRouterProvider, name, { ...args, configFormat: HAPROXY_CONFIG_FORMAT, pid: undefined, url: undefined, socketPath: undefined }, opts, "flightdeck", localRouterType);
+    super(localRouterProvider, name, { ...args, configFormat: HAPROXY_CONFIG_FORMAT, pid: undefined, url: undefined, socketPath: undefined, canaryReport: undefined }, opts, "flightdeck", localRouterType);
   }
 }
