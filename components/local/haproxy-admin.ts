@@ -1,6 +1,6 @@
 import * as net from "node:net";
 import type { SlotName } from "../bluegreen/slots";
-import { backendFor, liveFromMap, liveMapPath, liveServerDown, serverStatus, slotServerUp, switchCommand } from "./haproxy-config";
+import { backendFor, liveFromMap, mapRoutesCanary, liveMapPath, liveServerDown, serverStatus, slotServerUp, switchCommand } from "./haproxy-config";
 
 /**
  * Sends one line to HAProxy's runtime API (its admin socket) and returns the whole answer.
@@ -32,6 +32,15 @@ export function runtimeApi(socketPath: string, line: string, timeoutMs = 2000): 
 export async function setLiveSlot(socketPath: string, live: SlotName): Promise<void> {
   const answer = await runtimeApi(socketPath, switchCommand(liveMapPath(socketPath), live));
   if (answer.trim() !== "") throw new Error(`HAProxy refused the switch to ${live}: ${answer.trim()}`);
+}
+
+/**
+ * Where HAProxy's live map sends traffic now: a slot's own backend, or the canary backend (steps
+ * under way, or left so by a driver that died during them).
+ */
+export async function readRouting(socketPath: string): Promise<{ live?: SlotName; canary: boolean }> {
+  const answer = await runtimeApi(socketPath, `show map ${liveMapPath(socketPath)}`);
+  return { live: liveFromMap(answer), canary: mapRoutesCanary(answer) };
 }
 
 /** The slot whose backend takes live traffic, as HAProxy's live map says now. */

@@ -131,6 +131,14 @@ export function switchCommand(mapPath: string, live: SlotName): string {
   return `set map ${mapPath} ${LIVE_KEY} ${backendFor(live)}`;
 }
 
+/** Whether `show map` says live traffic is in the canary backend: a canary's steps are under way. */
+export function mapRoutesCanary(answer: string): boolean {
+  return answer.split("\n").some((line) => {
+    const [, key, value] = line.trim().split(/\s+/);
+    return key === LIVE_KEY && value === CANARY_BACKEND;
+  });
+}
+
 /** Reads `show map` ("0x55d… live via_green" per line) into the live slot, or undefined when unclear. */
 export function liveFromMap(answer: string): SlotName | undefined {
   for (const line of answer.split("\n")) {

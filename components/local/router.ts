@@ -5,7 +5,7 @@ import { otherSlot, type SlotName } from "../bluegreen/slots";
 import type { CanarySettings } from "../bluegreen/canary-analysis";
 import { localRouterType } from "../fly/contract";
 import { runLocalCanary, settleCanaryBackend } from "./canary";
-import { readLiveSlot, setLiveSlot, waitSlotServerUp } from "./haproxy-admin";
+import { readLiveSlot, readRouting, setLiveSlot, waitSlotServerUp } from "./haproxy-admin";
 import { HAPROXY_CONFIG_FORMAT, liveMapPath, renderHaproxyConfig, renderLiveMap } from "./haproxy-config";
 import { isAlive, removePidFile, spawnDetached, stopProcess, tailOf } from "./os-process";
 
@@ -43,6 +43,11 @@ export interface LocalRouterOutputs extends LocalRouterInputs {
   socketPath: string;
   /** What the last switch's canary did, a line per step (or why it was skipped); empty without one. */
   canaryReport?: string[];
+  /**
+   * Found by a refresh: live traffic is in the canary backend, split between the slots, because the
+   * update that ran the steps died (kill -9). The next update points it at its live slot, at once.
+   */
+  canaryInProgress?: boolean;
 }
 
 function files(stateDir: string) {
@@ -112,20 +117,22 @@ export const localRouterProvider: pulumi.dynamic.ResourceProvider<LocalRouterInp
   async read(id, props) {
     if (!props || !isAlive(props.pid)) return {};
     // Report where traffic really goes: a switch made outside the engine (a fast revert) shows as drift.
-    const live = (await readLiveSlot(props.socketPath).catch(() => undefined)) ?? props.live;
-    return { id, props: { ...props, live } };
+    const routing = await readRouting(props.socketPath).catch(() => undefined);
+    return { id, props: { ...props, live: routing?.live ?? props.live, canaryInProgress: routing?.canary ?? false } };
   },
   async diff(_id, olds, news) {
     const replaces = replaceKeys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     // The canary settings alone change nothing that runs: they are read at the next switch.
-    return { changes: replaces.length > 0 || olds.live !== news.live || olds.livePid !== news.livePid, replaces, deleteBeforeReplace: true };
+    const moved = olds.live !== news.live || olds.livePid !== news.livePid || olds.canaryInProgress === true;
+    return { changes: replaces.length > 0 || moved, replaces, deleteBeforeReplace: true };
   },
   async update(_id, olds, news) {
     // Live traffic goes to a slot HAProxy itself sees up, so "switched" is true when the update ends:
     // a switch to a slot its check has not taken yet would serve from the fallback meanwhile.
     await waitSlotServerUp(olds.socketPath, news.live, 10_000);
     let canaryReport: string[] = [];
-    if (news.canary && olds.live !== news.live) {
+    // Steps left half done by a dead driver are not resumed: traffic goes to the live slot at once.
+    if (news.canary && olds.live !== news.live && !olds.canaryInProgress) {
       // A failed step throws with traffic back on olds.live: the update fails, the router's state
       // keeps the old live slot, and the driver reverts the rest.
       const outcome = await runLocalCanary({ socketPath: olds.socketPath, logFile: files(olds.stateDir).log, stable: olds.live, canary: news.live, settings: news.canary });
@@ -137,7 +144,7 @@ export const localRouterProvider: pulumi.dynamic.ResourceProvider<LocalRouterInp
     writeConfig(news);
     // Only the live slot, its process and the canary settings change in place; the rest would be a new router.
     // (A key set to undefined cannot be serialized: an absent canary is left out.)
-    const { canary: _previous, ...kept } = olds;
+    const { canary: _previous, canaryInProgress: _found, ...kept } = olds;
     return { outs: { ...kept, live: news.live, livePid: news.livePid, ...(news.canary ? { canary: news.canary } : {}), canaryReport } };
   },
   async delete(_id, props) {

@@ -1,5 +1,9 @@
+import { execa } from "execa";
+import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ERROR_LIMIT } from "../../components/local/haproxy-config";
+import { runtimeApi } from "../../components/local/haproxy-admin";
+import { ERROR_LIMIT, liveMapPath, mapRoutesCanary } from "../../components/local/haproxy-config";
+import { projectDir } from "../../stacks/workspace";
 import { deploy } from "../../stacks/deploy";
 import { rollback } from "../../stacks/rollback";
 import { localTestStack, versionAt, watchLive } from "../support/local-stack";
@@ -99,5 +103,28 @@ describe("canary on the local platform", () => {
     expect(await versionAt(env.url)).toBe("v1");
     expect(Date.now() - started).toBeLessThan(STEPS.length * 3000 + 20_000);
     expect(await canaryReport()).toEqual([]);
+  });
+
+  it("a deploy killed with kill -9 during its canary steps leaves no split traffic once the next command recovers", async () => {
+    const socket = path.join(projectDir, ".pulumi", "local", STACK, "haproxy", "admin.sock");
+    const routesCanary = async () => mapRoutesCanary(await runtimeApi(socket, `show map ${liveMapPath(socket)}`).catch(() => ""));
+    const child = execa("npx", ["tsx", path.join(projectDir, "stacks/cli.ts"), "deploy", "--stack", STACK, "--release", "v5"], { cwd: projectDir, detached: true, reject: false, all: true });
+    const deadline = Date.now() + 120_000;
+    while (!(await routesCanary())) {
+      if (Date.now() > deadline) throw new Error("the deploy never reached its canary steps");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.kill(-child.pid!, "SIGKILL");
+    await child;
+    // The dead driver left live traffic split between v1 and v5.
+    expect(await routesCanary()).toBe(true);
+
+    const r = await deploy({ stack: STACK, release: "v1" });
+    expect(r.steps.find((s) => s.name === "lock")?.detail).toMatch(/taken over from pid \d+/);
+    expect(["succeeded", "unchanged"]).toContain(r.outcome);
+    expect(await routesCanary()).toBe(false);
+    const seen = new Set<string | undefined>();
+    for (let i = 0; i < 40; i++) seen.add(await versionAt(env.url));
+    expect([...seen]).toEqual(["v1"]);
   });
 });

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { ERROR_LIMIT, liveFromMap, liveMapPath, canaryTimes, canaryWeightCommands, liveServerDown, renderHaproxyConfig, serverCounters, slotServerUp, renderLiveMap, switchCommand } from "../../components/local/haproxy-config";
+import { ERROR_LIMIT, liveFromMap, liveMapPath, canaryTimes, canaryWeightCommands, liveServerDown, mapRoutesCanary, renderHaproxyConfig, serverCounters, slotServerUp, renderLiveMap, switchCommand } from "../../components/local/haproxy-config";
 
 describe("HAProxy router plan", () => {
   const spec = { proxyPort: 18000, adminPort: 18003, socketPath: "/tmp/a.sock", servers: { blue: 18001, green: 18002 }, live: "green" as const, healthCheck: { path: "/healthz", expectedStatus: 200 } };
@@ -61,6 +61,12 @@ describe("HAProxy router plan", () => {
     expect(cfg).toContain(`backend canary\n  option httpchk GET /healthz\n  http-check expect status 200\n  server blue 127.0.0.1:18001 check inter 1s downinter 250ms fastinter 250ms fall 2 rise 2 weight 0 observe layer7 error-limit ${ERROR_LIMIT} on-error mark-down\n  server green 127.0.0.1:18002 check inter 1s downinter 250ms fastinter 250ms fall 2 rise 2 weight 256 observe`);
     expect(cfg).toContain('log-format "fdcanary %s %ST %Ta"');
     expect(cfg).toContain("http-request set-log-level silent unless { str(live),map(/tmp/live.map,none) -m str canary }");
+  });
+  it("reads from show map whether live traffic is in the canary backend", () => {
+    expect(mapRoutesCanary("0x55d0c0a1b2c0 live canary\n")).toBe(true);
+    expect(mapRoutesCanary("0x55d0c0a1b2c0 live via_blue\n")).toBe(false);
+    expect(mapRoutesCanary("")).toBe(false);
+    expect(liveFromMap("0x55d0c0a1b2c0 live canary\n")).toBeUndefined();
   });
   it("a canary step is two weights in one runtime-API line", () => {
     expect(canaryWeightCommands("blue", "green", 25)).toBe("set weight canary/green 64;set weight canary/blue 192");
