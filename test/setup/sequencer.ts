@@ -14,6 +14,7 @@ const LONGEST_FIRST = [
   "test/integration/delivery-safety.test.ts",
   "test/integration/backup-restore.test.ts",
   "test/integration/bluegreen-local.test.ts",
+  "test/integration/canary-local.test.ts",
   "test/integration/postgres-backend.test.ts",
 ];
 
