@@ -84,6 +84,9 @@ async function probe(url: string, release: string | undefined, path = "/healthz"
   return { healthy: v.ok, health: v.ok ? `${h.detail} from ${url}${path}; ${v.detail}` : `${url} ${v.detail}` };
 }
 
+/** What status reports as the router's live slot while it splits traffic between both. */
+export const SPLIT = "both slots (canary steps)";
+
 /** What is live, whether it answers, and the last deployments. */
 export async function status(stackName: string, workDir = projectDir): Promise<StackStatus> {
   const stack = await openStack(stackName, workDir);
@@ -93,7 +96,10 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   const val = (k: string) => (outputs[k]?.value === undefined ? undefined : outputs[k]!.secret ? "[secret]" : String(outputs[k]!.value));
   const url = val("url");
   const spec = outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
-  const asked = spec ? await trafficSwitchFor(spec).live().catch(() => undefined) : undefined;
+  const router = spec ? trafficSwitchFor(spec) : undefined;
+  // Canary steps (or a driver that died in them) split traffic: no one slot is live, and status says so.
+  const split = (await router?.split?.().catch(() => false)) ?? false;
+  const asked = split ? SPLIT : await router?.live().catch(() => undefined);
   // A router that cannot be asked (Fly's cordons) is read from what users are served instead.
   const current = asked === undefined && url ? await deployedState(stack) : undefined;
   const served = current && url ? await servedSlot(url, current) : undefined;

@@ -1,7 +1,7 @@
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import type { SlotName } from "../components/bluegreen/slots";
 import { FLY_INSTANCE_HEADER } from "../components/fly/contract";
-import { liveSlotFailedOver, readLiveSlot, setLiveSlot } from "../components/local/haproxy-admin";
+import { liveSlotFailedOver, readLiveSlot, readRouting, setLiveSlot } from "../components/local/haproxy-admin";
 
 /** Moves live traffic without the engine: the first half of a revert (traffic first, state second). */
 export interface TrafficSwitch {
@@ -12,6 +12,11 @@ export interface TrafficSwitch {
    * undefined while the live slot serves. Absent where the router cannot (Fly's proxy, DNS).
    */
   failedOver?(): Promise<string | undefined>;
+  /**
+   * Whether live traffic is split between both slots now: canary steps under way, or left so by a
+   * driver that died during them. Absent where the router has no canary.
+   */
+  split?(): Promise<boolean>;
 }
 
 type RemoteKind = Exclude<TrafficSwitchSpec["kind"], "local">;
@@ -38,6 +43,7 @@ export function trafficSwitchFor(spec: TrafficSwitchSpec): TrafficSwitch {
         pointAt: (slot) => setLiveSlot(spec.socketPath, slot),
         live: () => readLiveSlot(spec.socketPath),
         failedOver: () => liveSlotFailedOver(spec.socketPath),
+        split: async () => (await readRouting(spec.socketPath)).canary,
       };
     case "fly":
       if (!factories.fly) throw new Error("the fly traffic switch is not registered (import stacks/fly-switch)");

@@ -7,6 +7,7 @@ import { ERROR_LIMIT, liveMapPath, mapRoutesCanary } from "../../components/loca
 import { projectDir } from "../../stacks/workspace";
 import { deploy } from "../../stacks/deploy";
 import { rollback } from "../../stacks/rollback";
+import { SPLIT, status } from "../../stacks/status";
 import { localTestStack, versionAt, watchLive } from "../support/local-stack";
 
 // strategy: canary on the local platform, through the real engine and a real HAProxy: live traffic
@@ -118,8 +119,10 @@ describe("canary on the local platform", () => {
     }
     process.kill(-child.pid!, "SIGKILL");
     await child;
-    // The dead driver left live traffic split between v1 and v5.
+    // The dead driver left live traffic split between v1 and v5, and status says so.
     expect(await routesCanary()).toBe(true);
+    const seenBy = await status(STACK);
+    expect(seenBy).toMatchObject({ routerLiveSlot: SPLIT, routerSeenBy: "router", consistent: false });
 
     const r = await deploy({ stack: STACK, release: "v1" });
     expect(r.steps.find((s) => s.name === "lock")?.detail).toMatch(/taken over from pid \d+/);
