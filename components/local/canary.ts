@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import { judgeStep, type CanarySettings, type StepVerdict } from "../bluegreen/canary-analysis";
 import type { SlotName } from "../bluegreen/slots";
-import { runtimeApi, setLiveSlot, waitSlotServerUp } from "./haproxy-admin";
-import { CANARY_BACKEND, LIVE_KEY, canaryTimes, canaryWeightCommands, liveMapPath, serverCounters, serverDownIn, slotServerUp, type ServerCounters } from "./haproxy-config";
+import { routeToCanary, runtimeApi, setLiveSlot, waitSlotServerUp } from "./haproxy-admin";
+import { CANARY_BACKEND, canaryTimes, canaryWeightCommands, serverCounters, serverDownIn, slotServerUp, type ServerCounters } from "./haproxy-config";
 
 export interface LocalCanary {
   socketPath: string;
@@ -52,11 +52,6 @@ const delta = (now: ServerCounters | undefined, then: ServerCounters | undefined
   errors: (now?.errors ?? 0) - (then?.errors ?? 0),
 });
 
-/** Puts the canary backend back to "all on `live`", whatever a step left in it. */
-async function resetWeights(socketPath: string, live: SlotName, other: SlotName): Promise<void> {
-  await runtimeApi(socketPath, canaryWeightCommands(live, other, 0));
-}
-
 /**
  * Moves live traffic to the canary slot in steps through HAProxy's canary backend, judging each
  * step from HAProxy's own counters (errors) and its log (each request's time, for p99). A step
@@ -77,7 +72,7 @@ export async function runLocalCanary(c: LocalCanary): Promise<CanaryOutcome> {
   const steps: StepVerdict[] = [];
   const abort = async (verdict: StepVerdict) => {
     await setLiveSlot(socketPath, stable);
-    await resetWeights(socketPath, stable, canary);
+    await settleCanaryBackend(socketPath, stable, canary);
     // A plain Error: the provider runs serialized by the engine, where a subclass loses its message.
     throw new Error(`canary aborted ${verdict.detail}; live traffic is back on ${stable}`);
   };
@@ -86,10 +81,7 @@ export async function runLocalCanary(c: LocalCanary): Promise<CanaryOutcome> {
   let offset = logSize(c.logFile);
   for (const weight of settings.steps) {
     await runtimeApi(socketPath, canaryWeightCommands(stable, canary, weight));
-    if (steps.length === 0) {
-      const answer = await runtimeApi(socketPath, `set map ${liveMapPath(socketPath)} ${LIVE_KEY} ${CANARY_BACKEND}`);
-      if (answer.trim() !== "") throw new Error(`HAProxy refused the canary's first step: ${answer.trim()}`);
-    }
+    if (steps.length === 0) await routeToCanary(socketPath);
     const since = { stat: before, offset };
     const judge = async (now: string): Promise<StepVerdict> => {
       const times = canaryTimes(logSince(c.logFile, since.offset));
@@ -122,7 +114,10 @@ export async function runLocalCanary(c: LocalCanary): Promise<CanaryOutcome> {
   return { ran: true, steps };
 }
 
-/** After the switch: the canary backend back to "all on the live slot", ready for the next canary. */
+/**
+ * The canary backend back to "all on `live`", whatever a step left in it: after an abort, and after
+ * the switch, ready for the next canary.
+ */
 export async function settleCanaryBackend(socketPath: string, live: SlotName, other: SlotName): Promise<void> {
-  await resetWeights(socketPath, live, other);
+  await runtimeApi(socketPath, canaryWeightCommands(live, other, 0));
 }

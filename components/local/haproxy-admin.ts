@@ -1,6 +1,6 @@
 import * as net from "node:net";
 import type { SlotName } from "../bluegreen/slots";
-import { backendFor, liveFromMap, mapRoutesCanary, liveMapPath, liveServerDown, serverStatus, slotServerUp, switchCommand } from "./haproxy-config";
+import { CANARY_BACKEND, backendFor, liveFromMap, liveMapPath, liveServerDown, mapRoutesCanary, routeCommand, serverStatus, slotServerUp, switchCommand } from "./haproxy-config";
 
 /**
  * Sends one line to HAProxy's runtime API (its admin socket) and returns the whole answer.
@@ -30,8 +30,17 @@ export function runtimeApi(socketPath: string, line: string, timeoutMs = 2000): 
 
 /** Points live traffic at `live`, in one runtime-API call. HAProxy answers nothing when it obeys. */
 export async function setLiveSlot(socketPath: string, live: SlotName): Promise<void> {
-  const answer = await runtimeApi(socketPath, switchCommand(liveMapPath(socketPath), live));
-  if (answer.trim() !== "") throw new Error(`HAProxy refused the switch to ${live}: ${answer.trim()}`);
+  await setRoute(socketPath, switchCommand(liveMapPath(socketPath), live), `the switch to ${live}`);
+}
+
+/** Sends live traffic into the canary backend, where weights split it between the slots. */
+export async function routeToCanary(socketPath: string): Promise<void> {
+  await setRoute(socketPath, routeCommand(liveMapPath(socketPath), CANARY_BACKEND), "the canary's first step");
+}
+
+async function setRoute(socketPath: string, command: string, what: string): Promise<void> {
+  const answer = await runtimeApi(socketPath, command);
+  if (answer.trim() !== "") throw new Error(`HAProxy refused ${what}: ${answer.trim()}`);
 }
 
 /**
@@ -45,7 +54,7 @@ export async function readRouting(socketPath: string): Promise<{ live?: SlotName
 
 /** The slot whose backend takes live traffic, as HAProxy's live map says now. */
 export async function readLiveSlot(socketPath: string): Promise<SlotName | undefined> {
-  return liveFromMap(await runtimeApi(socketPath, `show map ${liveMapPath(socketPath)}`));
+  return (await readRouting(socketPath)).live;
 }
 
 /**

@@ -126,24 +126,32 @@ export function renderLiveMap(live: SlotName): string {
   return `${LIVE_KEY} ${backendFor(live)}\n`;
 }
 
-/** The runtime-API command that makes `live` the live slot: one map entry, applied atomically. */
+/** The runtime-API command that sends live traffic to `backend`: one map entry, applied atomically. */
+export function routeCommand(mapPath: string, backend: string): string {
+  return `set map ${mapPath} ${LIVE_KEY} ${backend}`;
+}
+
+/** The runtime-API command that makes `live` the live slot. */
 export function switchCommand(mapPath: string, live: SlotName): string {
-  return `set map ${mapPath} ${LIVE_KEY} ${backendFor(live)}`;
+  return routeCommand(mapPath, backendFor(live));
+}
+
+/** The values of the live map's entries in a `show map` answer ("0x55d… live via_green" per line). */
+function liveMapValues(answer: string): string[] {
+  return answer.split("\n").flatMap((line) => {
+    const [, key, value] = line.trim().split(/\s+/);
+    return key === LIVE_KEY && value !== undefined ? [value] : [];
+  });
 }
 
 /** Whether `show map` says live traffic is in the canary backend: a canary's steps are under way. */
 export function mapRoutesCanary(answer: string): boolean {
-  return answer.split("\n").some((line) => {
-    const [, key, value] = line.trim().split(/\s+/);
-    return key === LIVE_KEY && value === CANARY_BACKEND;
-  });
+  return liveMapValues(answer).includes(CANARY_BACKEND);
 }
 
-/** Reads `show map` ("0x55d… live via_green" per line) into the live slot, or undefined when unclear. */
+/** Reads `show map` into the live slot, or undefined when unclear. */
 export function liveFromMap(answer: string): SlotName | undefined {
-  for (const line of answer.split("\n")) {
-    const [, key, value] = line.trim().split(/\s+/);
-    if (key !== LIVE_KEY) continue;
+  for (const value of liveMapValues(answer)) {
     if (value === backendFor("blue")) return "blue";
     if (value === backendFor("green")) return "green";
   }
@@ -151,20 +159,26 @@ export function liveFromMap(answer: string): SlotName | undefined {
 }
 
 /**
- * From `show stat` (CSV with a "# pxname,svname,…" header): the status of `server` in `backend`
- * ("UP", "DOWN 1/2", …) and its last check, or undefined when the answer has no such row.
+ * From `show stat` (CSV with a "# pxname,svname,…" header): the row of `server` in `backend`, by
+ * column name (a short row's missing fields are ""), or undefined when the answer has no such row.
  */
-export function serverStatus(showStat: string, backend: string, server: string): { status: string; lastCheck: string } | undefined {
+function statRow(showStat: string, backend: string, server: string): Record<string, string> | undefined {
   const lines = showStat.split("\n").filter((l) => l.trim() !== "");
   const header = lines[0]?.replace(/^#\s*/, "").split(",") ?? [];
-  const col = (name: string) => header.indexOf(name);
-  const [px, sv, st, lastChk] = [col("pxname"), col("svname"), col("status"), col("last_chk")];
-  if (px < 0 || sv < 0 || st < 0) return undefined;
+  const [px, sv] = [header.indexOf("pxname"), header.indexOf("svname")];
+  if (px < 0 || sv < 0) return undefined;
   for (const line of lines.slice(1)) {
     const f = line.split(",");
-    if (f[px] === backend && f[sv] === server) return { status: f[st] ?? "", lastCheck: lastChk >= 0 ? (f[lastChk] ?? "") : "" };
+    if (f[px] === backend && f[sv] === server) return Object.fromEntries(header.map((name, i) => [name, f[i] ?? ""]));
   }
   return undefined;
+}
+
+/** The status of `server` in `backend` ("UP", "DOWN 1/2", …) and its last check, from `show stat`. */
+export function serverStatus(showStat: string, backend: string, server: string): { status: string; lastCheck: string } | undefined {
+  const row = statRow(showStat, backend, server);
+  if (row?.status === undefined) return undefined;
+  return { status: row.status, lastCheck: row.last_chk ?? "" };
 }
 
 /**
@@ -208,23 +222,15 @@ export interface ServerCounters {
 
 /** `server`'s counters in `backend` from `show stat`, or undefined when the answer has no such row. */
 export function serverCounters(showStat: string, backend: string, server: string): ServerCounters | undefined {
-  const lines = showStat.split("\n").filter((l) => l.trim() !== "");
-  const header = lines[0]?.replace(/^#\s*/, "").split(",") ?? [];
-  const num = (f: string[], name: string) => {
-    const i = header.indexOf(name);
-    const n = i < 0 ? 0 : Number(f[i]);
+  const row = statRow(showStat, backend, server);
+  if (!row) return undefined;
+  const num = (name: string) => {
+    const n = Number(row[name] ?? 0);
     return Number.isFinite(n) ? n : 0;
   };
-  const [px, sv] = [header.indexOf("pxname"), header.indexOf("svname")];
-  if (px < 0 || sv < 0) return undefined;
-  for (const line of lines.slice(1)) {
-    const f = line.split(",");
-    if (f[px] !== backend || f[sv] !== server) continue;
-    const responses = ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].reduce((sum, c) => sum + num(f, c), 0);
-    const noAnswer = num(f, "econ") + num(f, "eresp");
-    return { requests: responses + noAnswer, errors: num(f, "hrsp_5xx") + noAnswer };
-  }
-  return undefined;
+  const responses = ["hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"].reduce((sum, c) => sum + num(c), 0);
+  const noAnswer = num("econ") + num("eresp");
+  return { requests: responses + noAnswer, errors: num("hrsp_5xx") + noAnswer };
 }
 
 /**
