@@ -1,6 +1,6 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { cloudflareRecordRouterType, dynamicTypeToken, flyResourceTypes, localRouterType } from "../../components/fly/contract";
-import { type Finding, type Json, isRecord, list, num, numberOr, reportFindings } from "./common";
+import { type Finding, type Json, isRecord, list, num, numberOr, reportFindings, restoreMarkerProperty } from "./common";
 import type { RestoreMarker } from "./deploy-window";
 
 export interface CanaryRequiredConfig {
@@ -57,11 +57,7 @@ export const canaryRequired: ResourceValidationPolicy = {
   configSchema: {
     properties: {
       maxFirstStepPercent: { type: "integer", minimum: 1, maximum: 99, default: 25, description: "The largest share of live traffic the first step may give a new release, in percent." },
-      restore: {
-        type: ["object", "null"],
-        properties: { kind: { type: "string" }, reason: { type: "string" } },
-        description: "Set by the deploy driver on a revert or rollback (never by hand): restores switch at once and are never blocked.",
-      },
+      restore: restoreMarkerProperty("Set by the deploy driver on a revert or rollback (never by hand): restores switch at once and are never blocked."),
     },
   },
   validateResource: (args, report) => {

@@ -3,7 +3,7 @@
  * (what is wrong + how to fix it), and small readers that turn engine-provided values into typed data
  * without trusting their shape.
  */
-import type { EnforcementLevel, ReportViolation } from "@pulumi/policy";
+import type { EnforcementLevel, PolicyConfigSchema, ReportViolation } from "@pulumi/policy";
 import { dynamicTypeToken, flyResourceTypes, healthGateType } from "../../components/fly/contract";
 
 /** The engine's type tokens of every resource a policy in this pack inspects. */
@@ -90,3 +90,16 @@ export interface ResourceView {
   urn: string;
   props: Json;
 }
+
+/**
+ * The `restore` entry of a guardrail's config schema: the deploy driver sets it (never by hand) on
+ * the updates of a revert, rollback or recovery, saying which and why (workspace.ts, engineOptions).
+ */
+export function restoreMarkerProperty(description: string): PolicyConfigSchema["properties"][string] {
+  return {
+    type: ["object", "null"],
+    properties: { kind: { type: "string" }, reason: { type: "string" } },
+    description,
+  };
+}
+

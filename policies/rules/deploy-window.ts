@@ -1,5 +1,5 @@
 import type { ResourceValidationPolicy } from "@pulumi/policy";
-import { type Finding, isRecord, reportFindings, str, strings, types } from "./common";
+import { type Finding, isRecord, reportFindings, restoreMarkerProperty, str, strings, types } from "./common";
 
 export type Weekday = "Mon" | "Tue" | "Wed" | "Thu" | "Fri" | "Sat" | "Sun";
 export const weekdays: readonly Weekday[] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -157,11 +157,7 @@ export function makeDeployWindowPolicy(now: () => Date): ResourceValidationPolic
           properties: { reason: { type: "string" }, approvedBy: { type: "string" }, expires: { type: "string" } },
           description: "An audited override: who approved it, why, and until when (ISO 8601).",
         },
-        restore: {
-          type: ["object", "null"],
-          properties: { kind: { type: "string" }, reason: { type: "string" } },
-          description: "Set by the deploy driver on a revert or rollback (never by hand): restores pass outside the window, recorded as advisory.",
-        },
+        restore: restoreMarkerProperty("Set by the deploy driver on a revert or rollback (never by hand): restores pass outside the window, recorded as advisory."),
       },
     },
     // Checked on the stack's root resource: it is registered first, so a refusal stops the update

@@ -2,7 +2,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import * as path from "node:path";
 import { backendStore } from "../../stacks/backend-store";
 import { checkPromotion, readPromotionEvidence, type PromotionEvidence } from "../../stacks/promotion";
-import { type Finding, isRecord, type Json, record, reportFindings, str, types } from "./common";
+import { type Finding, isRecord, type Json, record, reportFindings, restoreMarkerProperty, str, types } from "./common";
 import type { RestoreMarker } from "./deploy-window";
 
 export interface ReleasePromotedConfig {
@@ -81,11 +81,7 @@ export function makeReleasePromotedPolicy(evidenceFor: (stack: string, from: str
     configSchema: {
       properties: {
         from: { type: "string", default: "staging", description: "The stack whose succeeded deploys may be promoted (its deployment records, beside the state)." },
-        restore: {
-          type: ["object", "null"],
-          properties: { kind: { type: "string" }, reason: { type: "string" } },
-          description: "Set by the deploy driver on a revert, rollback or recovery (never by hand): restores are never blocked.",
-        },
+        restore: restoreMarkerProperty("Set by the deploy driver on a revert, rollback or recovery (never by hand): restores are never blocked."),
       },
     },
     validateResource: async (args, report) => {
