@@ -29,6 +29,12 @@ function plaintextLeaves(value: unknown, at: string): string[] {
   return [at];
 }
 
+/** Keys only the deploy driver sets, in its own update config file: never in a committed one. */
+const DRIVER_ONLY_KEYS: { key: string; why: string; found: (value: unknown) => string }[] = [
+  { key: DELIVERY_KEY, why: "the deploy driver records what runs with the stack", found: () => "a delivery state" },
+  { key: SWITCH_AT_ONCE_KEY, why: "the deploy driver sets it for a revert or rollback", found: (value) => String(value) },
+];
+
 /**
  * Reads and checks `Pulumi.<stack>.yaml` before the driver changes anything: YAML syntax, known
  * namespaces, secrets-only keys holding only secrets, no delivery state (it lives with the
@@ -61,13 +67,9 @@ export function readStackFile(workDir: string, stack: string): StackFile {
       problems.push({ key: leaf, expected: `a secret (pulumi config set --secret --path '${leaf}' VALUE)`, found: "plaintext" });
     }
   }
-  const deliveryKey = `${CONFIG_NAMESPACE}:${DELIVERY_KEY}`;
-  if (deliveryKey in entries) {
-    problems.push({ key: deliveryKey, expected: "no such key in a committed file (the deploy driver records what runs with the stack)", found: "a delivery state" });
-  }
-  const atOnceKey = `${CONFIG_NAMESPACE}:${SWITCH_AT_ONCE_KEY}`;
-  if (atOnceKey in entries) {
-    problems.push({ key: atOnceKey, expected: "no such key in a committed file (the deploy driver sets it for a revert or rollback)", found: String(entries[atOnceKey]) });
+  for (const d of DRIVER_ONLY_KEYS) {
+    const key = `${CONFIG_NAMESPACE}:${d.key}`;
+    if (key in entries) problems.push({ key, expected: `no such key in a committed file (${d.why})`, found: d.found(entries[key]) });
   }
   if (problems.length > 0) throw new StackConfigError(name, problems);
   return { path: file, text, config: parseStackConfig(stack, flightdeckConfig(entries)), hasAppSecrets: `${CONFIG_NAMESPACE}:appSecrets` in entries };
