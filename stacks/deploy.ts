@@ -4,6 +4,7 @@ import { servesRelease } from "../components/bluegreen/probe";
 import type { BackendStore } from "./backend-store";
 import { withDeployLock, type AcquiredLock } from "./deploy-lock";
 import { describeDelivery, liveSpec, planDeploy, type DeliveryState } from "./plan";
+import { policyPreflight } from "./preview-first";
 import { promotionRefusal } from "./promotion";
 import { recoverStack } from "./recover";
 import { secretsOf, startRecord } from "./records";
@@ -16,7 +17,7 @@ import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
 import { UsageError } from "./usage-error";
 import { bake } from "./verify";
-import { openStack, projectDir } from "./workspace";
+import { openStack, policyPackFor, projectDir } from "./workspace";
 
 export interface DeployOptions {
   stack: string;
@@ -146,6 +147,18 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     );
     if (plan.noop) return report("unchanged", { liveSlot: plan.targetSlot });
 
+    // Policies the driver checks from config refuse here; the others decide whether a preview goes first.
+    const policies = policyPreflight(file.config, policyPackFor(opts.stack, workDir)?.config);
+    if (policies.refusals.length > 0) {
+      return report("failed", { reason: `refused before anything changed: ${policies.refusals.join("\n")}`, liveSlot: plan.lastGood?.liveSlot });
+    }
+    log.note(
+      "policies",
+      policies.previewBecause
+        ? `previewed first: ${policies.previewBecause}`
+        : "no preview: the update checks each mandatory policy of this stack before it changes anything",
+    );
+
     await lock.update({ phase: "up", restoreTo: plan.lastGood });
     let outputs: Record<string, { value: unknown }>;
     try {
@@ -155,7 +168,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
           upTo(stack, file, plan.next, `deploy ${release} to ${plan.targetSlot}`, {
             workDir,
             onEngineOutput: opts.onEngineOutput,
-            preview: true,
+            preview: policies.previewBecause !== undefined,
             // Advisory findings do not stop a deploy; they are printed with its steps so someone reads them.
             onPolicyAdvice: (line) => log.note("policy", line),
           }),
@@ -163,7 +176,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
       );
     } catch (err) {
       if (err instanceof PreviewRefusedError) {
-        // Refused by its preview: the update never started, so there is nothing to put back.
+        // Refused by its preview, or by the update at the stack's root: nothing changed, nothing to put back.
         return report("failed", { reason: `refused before anything changed: ${err.message}`, liveSlot: plan.lastGood?.liveSlot });
       }
       // A canary that failed a step had moved part of the traffic, and put it back itself.

@@ -5,11 +5,23 @@ import { deliveryFromOutputs, liveSpec, type DeliveryState, type SlotSpec } from
 import { writeUpdateConfig, type StackFile } from "./stack-file";
 import { formatPolicyAdvice, formatPolicyEvent, isAdvisory } from "./policy-event";
 import { firstLine } from "./steps";
-import { engineOptions, type Restore } from "./workspace";
+import { engineUp, readStackOutputs } from "./engine-cli";
+import { engineEnv, engineOptions, type Restore } from "./workspace";
 
-/** The preview before an update failed (a mandatory policy, a program error): nothing was changed. */
+/**
+ * Refused before anything changed: by the preview before an update (a mandatory policy, a program
+ * error), or by a mandatory policy the update checked before its first change (the stack's root).
+ */
 export class PreviewRefusedError extends Error {
   override name = "PreviewRefusedError";
+}
+
+/**
+ * The update itself was refused by a mandatory policy (run without a preview first): the engine
+ * stopped at the refused resource; what it changed before that resource is the caller's to put back.
+ */
+export class UpdateRefusedError extends Error {
+  override name = "UpdateRefusedError";
 }
 
 /** The stack's state or its delivery output cannot be read: nothing was changed. */
@@ -20,18 +32,21 @@ export class StateReadError extends Error {
 export type StackOutputs = Awaited<ReturnType<Stack["outputs"]>>;
 
 /** What the stack runs now, from its own outputs. Unreadable outputs are an error, never "nothing". */
-export async function deployedState(stack: Stack): Promise<DeliveryState | undefined> {
-  return (await readDeployed(stack)).current;
+export async function deployedState(stack: Stack, readOutputs?: (stack: Stack) => Promise<StackOutputs>): Promise<DeliveryState | undefined> {
+  return (await readDeployed(stack, readOutputs)).current;
 }
 
 /**
  * The stack's outputs and the delivery state among them, from one read (each read is a CLI run):
  * for commands that also need the live URL, the slot URLs or the traffic switch.
  */
-export async function readDeployed(stack: Stack): Promise<{ current?: DeliveryState; outputs: StackOutputs }> {
+export async function readDeployed(
+  stack: Stack,
+  readOutputs: (stack: Stack) => Promise<StackOutputs> = (s) => readStackOutputs(s, engineEnv(s.name)),
+): Promise<{ current?: DeliveryState; outputs: StackOutputs }> {
   let outputs: StackOutputs;
   try {
-    outputs = await stack.outputs();
+    outputs = await readOutputs(stack);
   } catch (err) {
     throw new StateReadError(
       `stack ${stack.name}: its state could not be read (${firstLine(err)}); nothing was changed. ` +
@@ -86,8 +101,36 @@ export async function upTo(
       }
       for (const line of new Set(advisory)) opts.onPolicyAdvice?.(line);
     }
-    const up = await stack.up({ ...engine, message });
-    return up.outputs;
+    const mandatory: string[] = [];
+    const advisory: string[] = [];
+    let changed = false;
+    try {
+      return await engineUp(stack, {
+        message,
+        configFile: cfg.path,
+        policyPacks: engine.policyPacks,
+        policyPackConfigs: engine.policyPackConfigs,
+        onOutput: engine.onOutput,
+        env: engineEnv(stack.name),
+        onEvent: (e) => {
+          if (e.policyEvent?.enforcementLevel === "mandatory") mandatory.push(formatPolicyEvent(e.policyEvent));
+          // Without a preview, the update's own run is the only one to report advisory findings.
+          if (!opts.preview && isAdvisory(e.policyEvent)) advisory.push(formatPolicyAdvice(e.policyEvent));
+          // A step that began may have changed something, even if it never finished.
+          const op = e.resourcePreEvent?.metadata.op;
+          if (op !== undefined && op !== "same" && op !== "read") changed = true;
+        },
+      });
+    } catch (err) {
+      // Refused by a policy during the update: its message (what is wrong, and the fix) is the reason.
+      if (mandatory.length > 0) {
+        const why = [...new Set(mandatory)].join("\n");
+        throw changed ? new UpdateRefusedError(why, { cause: err }) : new PreviewRefusedError(why, { cause: err });
+      }
+      throw err;
+    } finally {
+      for (const line of new Set(advisory)) opts.onPolicyAdvice?.(line);
+    }
   } finally {
     cfg.remove();
   }

@@ -114,6 +114,9 @@ export interface FlyCordonRouterInputs {
 export const localRouterType = "LocalRouter";
 export const cloudflareRecordRouterType = "CloudflareRecordRouter";
 
+/** The local platform's slot process (a dynamic resource of the local App component). */
+export const localProcessType = "LocalProcess";
+
 /** The health gate's type token and inputs (a dynamic resource of the blue/green component). */
 export const healthGateType = "HealthGate";
 export interface HealthGateInputs {
@@ -141,3 +144,19 @@ export interface HealthGateInputs {
 
 /** The header Fly's proxy takes to send a request to one machine (how the gate reaches an idle slot). */
 export const FLY_INSTANCE_HEADER = "fly-force-instance-id";
+
+/**
+ * Every type token the local platform's program registers (infra/local.ts), root first. The deploy
+ * driver reads it to tell which policies could refuse a local update (stacks/preview-first.ts);
+ * test/integration/local-stack.test.ts checks it against a real stack's state.
+ */
+export const localPlatformTypes: readonly string[] = [
+  "pulumi:pulumi:Stack",
+  "pulumi:providers:pulumi",
+  "pulumi:providers:pulumi-nodejs",
+  "flightdeck:bluegreen:BlueGreen",
+  "flightdeck:local:App",
+  dynamicTypeToken(localProcessType),
+  dynamicTypeToken(healthGateType),
+  dynamicTypeToken(localRouterType),
+];

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { probeHttp, servesRelease, VERSION_PATH } from "../bluegreen/probe";
+import { localProcessType } from "../fly/contract";
 import { isAlive, listensOn, removePidFile, spawnDetached, stopProcess, tailOf } from "./os-process";
 
 /** What a local process is: everything here is an input the engine diffs. */
@@ -113,6 +114,6 @@ export class LocalProcess extends pulumi.dynamic.Resource {
   declare readonly port: pulumi.Output<number>;
 
   constructor(name: string, args: LocalProcessArgs, opts?: pulumi.CustomResourceOptions) {
-    super(localProcessProvider, name, { ...args, pid: undefined, url: undefined }, opts, "flightdeck", "LocalProcess");
+    super(localProcessProvider, name, { ...args, pid: undefined, url: undefined }, opts, "flightdeck", localProcessType);
   }
 }

@@ -1,5 +1,6 @@
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localPlatformTypes } from "../../components/fly/contract";
 import { get, localTestStack } from "../support/local-stack";
 
 // The foundation on the real engine: up, HTTP check, refresh shows no drift, destroy stops everything.
@@ -28,6 +29,15 @@ describe("local stack on the real engine", () => {
     expect(health).toMatchObject({ status: 200 });
     const version = await get(`${env.url}/version`);
     expect(version).toMatchObject({ status: 200, body: { version: "v1" } });
+  });
+
+  // The deploy driver skips the preview on the local stack by this list (stacks/preview-first.ts):
+  // a type it does not name could be checked by a policy the driver thinks cannot apply.
+  it("registers only the types the local platform declares (localPlatformTypes)", async () => {
+    const state = await env.stack.exportStack();
+    const registered = new Set((state.deployment as { resources: Array<{ type: string }> }).resources.map((r) => r.type));
+    expect([...registered].filter((t) => !localPlatformTypes.includes(t))).toEqual([]);
+    expect(registered.size).toBeGreaterThanOrEqual(6);
   });
 
   it("refresh finds no drift after up", async () => {

@@ -85,8 +85,9 @@ describe("readiness: the answer must come from the process that was started", ()
 describe("a stack whose state cannot be read", () => {
   it("is an error that says nothing was changed and where to restore from, never 'nothing is live'", async () => {
     const { deployedState, StateReadError } = await import("../../stacks/update");
-    const broken = { name: "s", outputs: async () => Promise.reject(new Error("error: failed to load checkpoint: unexpected end of JSON input")) };
-    const err = await deployedState(broken as unknown as Parameters<typeof deployedState>[0]).catch((e: Error) => e);
+    const stack = { name: "s" } as unknown as Parameters<typeof deployedState>[0];
+    const unreadable = async () => Promise.reject(new Error("error: failed to load checkpoint: unexpected end of JSON input"));
+    const err = await deployedState(stack, unreadable).catch((e: Error) => e);
     expect(err).toBeInstanceOf(StateReadError);
     expect((err as Error).message).toMatch(/stack s: its state could not be read \(failed to load checkpoint.*\); nothing was changed\. Restore it from a backup/);
   });
