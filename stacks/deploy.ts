@@ -15,8 +15,10 @@ import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
+import { parseTrafficSwitchSpec } from "./traffic-spec";
 import { UsageError } from "./usage-error";
 import { bake } from "./verify";
+import { recordedTraffic, type RecordedTraffic } from "./warm-switch";
 import { openStack, policyPackFor, projectDir } from "./workspace";
 
 export interface DeployOptions {
@@ -54,7 +56,7 @@ function canaryLinesOf(outputs: Record<string, { value: unknown }>): string[] {
 }
 
 function switchSpecOf(outputs: Record<string, { value: unknown }>): TrafficSwitchSpec | undefined {
-  return outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
+  return parseTrafficSwitchSpec(outputs.trafficSwitch?.value, "output trafficSwitch");
 }
 
 /**
@@ -74,6 +76,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
   const log = new StepLog(opts.onStep);
   let release = opts.release ?? "(current)";
   let stackUrl: string | undefined; // the stack's `url` output, for the GitHub deployment's environment_url
+  // Set only where the deploy ends with the stack as its state says (it succeeded, changed nothing,
+  // or its revert finished): what runs then, for rollback's first switch.
+  let traffic: RecordedTraffic | undefined;
   const report = (outcome: DeployOutcome, extra: Partial<DeployReport> = {}): DeployReport => ({
     stack: opts.stack,
     release,
@@ -111,6 +116,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
         reason: r.reason,
         switchedAt: r.switchedAt,
         trafficBackMs: r.trafficBackMs,
+        ...(traffic ? { traffic } : {}),
       },
       secrets,
     );
@@ -145,7 +151,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
         ? `${release} with this config is already live on ${plan.targetSlot}`
         : `${release} → ${plan.targetSlot} (live now: ${describeDelivery(current)}${liveAnswers ? "" : ", not answering: redeploying"})`,
     );
-    if (plan.noop) return report("unchanged", { liveSlot: plan.targetSlot });
+    if (plan.noop) {
+      if (current) traffic = recordedTraffic(liveOutputs, current);
+      return report("unchanged", { liveSlot: plan.targetSlot });
+    }
 
     // Policies the driver checks from config refuse here; the others decide whether a preview goes first.
     const policies = policyPreflight(file.config, policyPackFor(opts.stack, workDir)?.config);
@@ -159,6 +168,11 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
         : "no preview: the update checks each mandatory policy of this stack before it changes anything",
     );
 
+    // A revert that finishes leaves the stack as its state says: the record keeps it for rollback.
+    const lastGood = plan.lastGood;
+    const onRestored = (restored: Record<string, { value: unknown }>) => {
+      if (lastGood) traffic = recordedTraffic(restored, lastGood);
+    };
     await lock.update({ phase: "up", restoreTo: plan.lastGood });
     let outputs: Record<string, { value: unknown }>;
     try {
@@ -182,7 +196,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
       // A canary that failed a step had moved part of the traffic, and put it back itself.
       const why = firstLine(err);
       const reason = /canary aborted/.test(why) ? `stopped by its canary: ${why}` : `deploy failed before traffic moved: ${why}`;
-      const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });
+      const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput, onRestored });
       return report("failed", { reason: notRestored ? `${reason}; ${notRestored}` : reason, liveSlot: plan.lastGood?.liveSlot });
     }
     const switchedAt = Date.now();
@@ -210,7 +224,10 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
         }),
       (b) => (b.ok ? `${b.probes} probes of ${liveUrlNow} passed` : b.detail),
     );
-    if (verdict.ok) return report("succeeded", { liveSlot: plan.targetSlot, switchedAt });
+    if (verdict.ok) {
+      traffic = recordedTraffic(outputs, plan.next);
+      return report("succeeded", { liveSlot: plan.targetSlot, switchedAt });
+    }
 
     const reason = `release ${release} failed after the switch: ${verdict.detail}`;
     if (!plan.lastGood) {
@@ -229,7 +246,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
       await log.run("traffic back", () => router.pointAt(back), () => `live traffic on ${back} again${verdict.routerFailedOver ? " (the router had moved it at once)" : ""}`);
       trafficBackMs = Date.now() - verdict.firstFailureAt;
     }
-    const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput });
+    const notRestored = await revertTo(stack, file, plan.lastGood, reason, log, lock, { workDir, onEngineOutput: opts.onEngineOutput, onRestored });
     if (notRestored) return report("failed", { reason: `${reason}; ${notRestored}`, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
     return report("reverted", { reason, liveSlot: plan.lastGood.liveSlot, switchedAt, trafficBackMs });
   }
@@ -249,7 +266,7 @@ export async function revertTo(
   reason: string,
   log: StepLog,
   lock: AcquiredLock,
-  opts: { workDir: string; onEngineOutput?: (s: string) => void },
+  opts: { workDir: string; onEngineOutput?: (s: string) => void; onRestored?: (outputs: Record<string, { value: unknown }>) => void },
 ): Promise<string | undefined> {
   if (!lastGood) {
     log.note("no revert", "nothing ran before this first deploy; the failed slot takes no traffic and nothing was destroyed");
@@ -257,11 +274,12 @@ export async function revertTo(
   }
   await lock.update({ phase: "revert", restoreTo: lastGood });
   try {
-    await log.run(
+    const outputs = await log.run(
       "revert",
       () => upTo(stack, file, lastGood, `revert: ${reason}`, { ...opts, restore: { kind: "revert", reason } }),
       () => `${describeDelivery(lastGood)} again`,
     );
+    opts.onRestored?.(outputs);
     return undefined;
   } catch (err) {
     // What runs is not what the state says: the next command must put lastGood back first.

@@ -4,8 +4,10 @@
  * of the engine or the driver, so the policy pack can load it. Writing is in ./records.
  */
 import { z } from "zod";
+import { deliveryStateSchema } from "../infra/config/delivery";
 import type { BackendStore } from "./backend-store";
 import { firstLine } from "./steps";
+import { trafficSwitchSpecSchema } from "./traffic-spec";
 import { PROJECT } from "./workspace";
 
 /** Every stack's records live under this key; `recordsPrefix` is one stack's. */
@@ -70,6 +72,18 @@ export const DeploymentRecordSchema = z.object({
   /** The stack's update version after the command, when it made one (what `rollback --to` takes). */
   engineVersion: z.number().int().positive().optional(),
   steps: z.array(StepSchema),
+  /**
+   * What the stack runs once the command ended with it as its state says (it succeeded, changed
+   * nothing, or its revert finished), and how to move its traffic: rollback switches to the warm
+   * slot from this before it asks the engine anything (stacks/warm-switch.ts). Absent otherwise.
+   */
+  traffic: z
+    .object({
+      delivery: deliveryStateSchema,
+      switch: trafficSwitchSpecSchema,
+      slotUrls: z.object({ blue: z.string().url().optional(), green: z.string().url().optional() }),
+    })
+    .optional(),
 });
 export type DeploymentRecord = z.infer<typeof DeploymentRecordSchema>;
 

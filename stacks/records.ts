@@ -96,6 +96,7 @@ export interface RecordFacts {
   trafficMovedMs?: number;
   rollbackTo?: number;
   engineVersion?: number;
+  traffic?: DeploymentRecord["traffic"];
 }
 
 /** Every string in a value with every form of every secret replaced by `[secret]`. */
@@ -136,6 +137,7 @@ export function buildRecord(facts: RecordFacts, ctx: RecordContext, secrets: rea
     ...(facts.trafficMovedMs !== undefined ? { trafficMovedMs: Math.round(facts.trafficMovedMs) } : {}),
     ...(facts.rollbackTo !== undefined ? { rollbackTo: facts.rollbackTo } : {}),
     ...(facts.engineVersion !== undefined ? { engineVersion: facts.engineVersion } : {}),
+    ...(facts.traffic !== undefined ? { traffic: facts.traffic } : {}),
     steps: facts.steps.map((s) => ({ name: s.name, status: s.status, ms: Math.round(s.ms * 1000) / 1000, ...(s.detail !== undefined ? { detail: s.detail } : {}) })),
   };
   return DeploymentRecordSchema.parse(scrubDeep(record, secrets));

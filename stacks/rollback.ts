@@ -1,5 +1,4 @@
 import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
-import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { servesRelease } from "../components/bluegreen/probe";
 import { otherSlotOf, sameSpec } from "../infra/config/delivery";
 import type { BackendStore } from "./backend-store";
@@ -14,6 +13,8 @@ import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { slotTargets, trafficSwitchFor } from "./traffic";
+import { parseTrafficSwitchSpec } from "./traffic-spec";
+import { recordedTraffic, switchToWarmFromRecord, warmSwitchMatches, type RecordedTraffic, type WarmSwitch } from "./warm-switch";
 import { readDeployed, upTo } from "./update";
 import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
 
@@ -119,7 +120,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
     record.begin();
     const reporter = deliveryReporter(reporting, log, { stack: opts.stack, kind: "rollback", workDir });
     await reporter.started();
-    const seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number; url?: string } = {};
+    const seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number; url?: string; traffic?: RecordedTraffic } = {};
     const secrets = () => secretsOf(seen.stack, file);
     let r: RollbackReport;
     try {
@@ -145,6 +146,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
         liveSlot: r.to.liveSlot,
         trafficMovedMs: r.trafficMovedMs,
         rollbackTo: r.version,
+        ...(seen.traffic ? { traffic: seen.traffic } : {}),
       },
       secrets,
     );
@@ -158,64 +160,104 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   async function rollbackLocked(
     lock: AcquiredLock,
     store: BackendStore,
-    seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number; url?: string },
+    seen: { stack?: Stack; current?: DeliveryState; next?: DeliveryState; version?: number; url?: string; traffic?: RecordedTraffic },
   ): Promise<RollbackReport> {
-    const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
-    seen.stack = stack;
-    await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
-    // Two CLI runs that do not depend on each other: side by side, live traffic moves sooner.
-    const [history, { current, outputs }] = await Promise.all([stack.history(HISTORY_PAGE, 1), readDeployed(stack)]);
-    seen.current = current;
-    seen.url = String(outputs.url?.value ?? "") || undefined;
-    const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to), (t) =>
-      `version ${t.version}: ${describeDelivery(t.state)}`,
-    );
-    const { next, warmSwitch } = rollbackState(current, target.state);
-    seen.next = next;
-    seen.version = target.version;
-    await lock.update({ phase: "rollback", restoreTo: next });
-
-    let trafficMovedMs: number | undefined;
-    let movedFrom: DeliveryState["liveSlot"] | undefined;
-    const slotUrls = outputs.slotUrls?.value as Partial<Record<string, string>> | undefined;
-    const spec = outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
-    const warmUrl = slotUrls?.[next.liveSlot];
-    if (current && warmSwitch && spec && warmUrl) {
-      // Traffic first: one check that the warm slot serves the target release, then the router.
-      await log.run("traffic first", async () => {
-        const release = liveSpec(next).release;
-        const targets = slotTargets(spec, next.liveSlot, warmUrl);
-        if (targets.length === 0) throw new RollbackFailedError(`warm slot ${next.liveSlot} has no instances: traffic not moved`);
-        const probes = await Promise.all(targets.map(async (t) => ({ t, probe: await servesRelease(t.url, release, 2000, t.headers) })));
-        const bad = probes.filter((p) => !p.probe.ok);
-        if (bad.length > 0) {
-          const detail = bad.map((p) => `${p.t.label}: ${p.probe.detail}`).join("; ");
-          throw new RollbackFailedError(`warm slot ${next.liveSlot} does not serve ${release} (${detail}): traffic not moved`);
-        }
-        await trafficSwitchFor(spec).pointAt(next.liveSlot);
-        movedFrom = current.liveSlot;
-        trafficMovedMs = Date.now() - started;
-      }, () => `${liveSpec(next).release} on ${next.liveSlot} takes live traffic`);
-    }
-    try {
-      await log.run(
-        "up",
-        () =>
-          upTo(stack, file, next, `rollback to version ${target.version} (${liveSpec(next).release})`, {
-            workDir,
-            onEngineOutput: opts.onEngineOutput,
-            restore: { kind: "rollback", reason: `rollback to version ${target.version}` },
-          }),
-        () => `${describeDelivery(next)}`,
-      );
-    } catch (err) {
-      // The state still says what ran before: put traffic back there so both agree.
-      if (movedFrom && spec) {
-        const back = movedFrom;
-        await log.run("traffic back", () => trafficSwitchFor(spec).pointAt(back), () => `live traffic on ${back} again, as the state says`);
+    // Traffic first, before the engine is asked anything, when the last record says where it can go.
+    // A stale holder means a driver died mid-command: what runs may not be what any record says.
+    let early: WarmSwitch | undefined;
+    if (opts.to === undefined && !lock.staleHolder) {
+      const t0 = performance.now();
+      // Killed after this, the next command puts back what ran (the switch is not confirmed yet).
+      const first = await switchToWarmFromRecord(store, opts.stack, started, (from) => lock.update({ phase: "rollback", restoreTo: from }));
+      const ms = performance.now() - t0;
+      if ("switched" in first) {
+        early = first.switched;
+        log.record({ name: "traffic first", status: "ok", ms, detail: `${liveSpec(early.to).release} on ${early.to.liveSlot} takes live traffic (the last record's warm slot; history confirms it next)` });
+      } else {
+        log.record({ name: "traffic first", status: "skipped", ms, detail: `not from the record: ${first.skipped}` });
       }
-      throw new RollbackFailedError(`rollback to version ${target.version} failed: ${firstLine(err)}; ${describeDelivery(current)} is still what runs`);
     }
-    return { stack: opts.stack, from: current, to: next, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
+    let confirmed = false;
+    try {
+      return await fromState();
+    } finally {
+      // Anything that stopped the rollback before history confirmed the early switch puts traffic back.
+      if (early && !confirmed) {
+        const back = early.from.liveSlot;
+        await log.run("traffic back", () => early!.undo(), () => `live traffic on ${back} again, as the state says`);
+      }
+    }
+
+    async function fromState(): Promise<RollbackReport> {
+      const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
+      seen.stack = stack;
+      await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
+      // Two CLI runs that do not depend on each other: side by side, live traffic moves sooner.
+      const [history, { current, outputs }] = await Promise.all([stack.history(HISTORY_PAGE, 1), readDeployed(stack)]);
+      seen.current = current;
+      seen.url = String(outputs.url?.value ?? "") || undefined;
+      const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to), (t) =>
+        `version ${t.version}: ${describeDelivery(t.state)}`,
+      );
+      const { next, warmSwitch } = rollbackState(current, target.state);
+      seen.next = next;
+      seen.version = target.version;
+      await lock.update({ phase: "rollback", restoreTo: next });
+
+      let trafficMovedMs: number | undefined;
+      let movedFrom: DeliveryState["liveSlot"] | undefined;
+      const slotUrls = outputs.slotUrls?.value as Partial<Record<string, string>> | undefined;
+      const spec = parseTrafficSwitchSpec(outputs.trafficSwitch?.value, `stack ${opts.stack}: output trafficSwitch`);
+      const warmUrl = slotUrls?.[next.liveSlot];
+      if (early) {
+        if (warmSwitchMatches(early, current, next)) {
+          confirmed = true;
+          movedFrom = early.from.liveSlot;
+          trafficMovedMs = early.ms;
+        } else {
+          confirmed = true; // put back here, before the usual switch below
+          const back = early.from.liveSlot;
+          await log.run("traffic back", () => early!.undo(), () => `live traffic on ${back} again: history chose ${describeDelivery(next)}, not what the last record had warm`);
+        }
+      }
+      if (current && warmSwitch && spec && warmUrl && trafficMovedMs === undefined) {
+        // Traffic first: one check that the warm slot serves the target release, then the router.
+        await log.run("traffic first", async () => {
+          const release = liveSpec(next).release;
+          const targets = slotTargets(spec, next.liveSlot, warmUrl);
+          if (targets.length === 0) throw new RollbackFailedError(`warm slot ${next.liveSlot} has no instances: traffic not moved`);
+          const probes = await Promise.all(targets.map(async (t) => ({ t, probe: await servesRelease(t.url, release, 2000, t.headers) })));
+          const bad = probes.filter((p) => !p.probe.ok);
+          if (bad.length > 0) {
+            const detail = bad.map((p) => `${p.t.label}: ${p.probe.detail}`).join("; ");
+            throw new RollbackFailedError(`warm slot ${next.liveSlot} does not serve ${release} (${detail}): traffic not moved`);
+          }
+          await trafficSwitchFor(spec).pointAt(next.liveSlot);
+          movedFrom = current.liveSlot;
+          trafficMovedMs = Date.now() - started;
+        }, () => `${liveSpec(next).release} on ${next.liveSlot} takes live traffic`);
+      }
+      try {
+        const upOutputs = await log.run(
+          "up",
+          () =>
+            upTo(stack, file, next, `rollback to version ${target.version} (${liveSpec(next).release})`, {
+              workDir,
+              onEngineOutput: opts.onEngineOutput,
+              restore: { kind: "rollback", reason: `rollback to version ${target.version}` },
+            }),
+          () => `${describeDelivery(next)}`,
+        );
+        seen.traffic = recordedTraffic(upOutputs, next);
+      } catch (err) {
+        // The state still says what ran before: put traffic back there so both agree.
+        if (movedFrom && spec) {
+          const back = movedFrom;
+          await log.run("traffic back", () => trafficSwitchFor(spec).pointAt(back), () => `live traffic on ${back} again, as the state says`);
+        }
+        throw new RollbackFailedError(`rollback to version ${target.version} failed: ${firstLine(err)}; ${describeDelivery(current)} is still what runs`);
+      }
+      return { stack: opts.stack, from: current, to: next, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
+    }
   }
 }

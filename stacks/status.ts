@@ -1,9 +1,9 @@
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
-import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { backendStore } from "./backend-store";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
+import { parseTrafficSwitchSpec } from "./traffic-spec";
 import { probeHttp, servesRelease } from "../components/bluegreen/probe";
 import { deliveryFromConfig, liveSpec } from "./plan";
 import { deliveryMetrics, type DeliveryMetrics } from "./metrics";
@@ -95,7 +95,7 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   // Outputs arrive decrypted: a secret one is never printed, whatever its name.
   const val = (k: string) => (outputs[k]?.value === undefined ? undefined : outputs[k]!.secret ? "[secret]" : String(outputs[k]!.value));
   const url = val("url");
-  const spec = outputs.trafficSwitch?.value as TrafficSwitchSpec | undefined;
+  const spec = parseTrafficSwitchSpec(outputs.trafficSwitch?.value, `stack ${stackName}: output trafficSwitch`);
   const router = spec ? trafficSwitchFor(spec) : undefined;
   // Canary steps (or a driver that died in them) split traffic: no one slot is live, and status says so.
   const split = (await router?.split?.().catch(() => false)) ?? false;

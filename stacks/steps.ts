@@ -27,6 +27,11 @@ export class StepLog {
     this.add({ name, status: "note", ms: 0, detail });
   }
 
+  /** A step timed by its caller (one whose outcome is not an exception, such as a skip). */
+  record(s: StepRecord): void {
+    this.add(s);
+  }
+
   private add(s: StepRecord): void {
     this.steps.push(s);
     this.onStep(s);

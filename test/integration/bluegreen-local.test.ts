@@ -8,6 +8,7 @@ import { status } from "../../stacks/status";
 import { projectDir } from "../../stacks/workspace";
 import { localTestStack, versionAt, watchLive } from "../support/local-stack";
 import { ERROR_LIMIT } from "../../components/local/haproxy-config";
+import { setLiveSlot } from "../../components/local/haproxy-admin";
 
 // Blue/green on the local platform, through the real engine and a real HAProxy.
 const STACK = "test-bg";
@@ -84,6 +85,22 @@ describe("blue/green on the local platform", () => {
     const r = await rollback({ stack: STACK });
     expect(r.to).toMatchObject({ liveSlot: "blue", slots: { blue: { release: "v1" }, green: { release: "v2" } } });
     expect(await versionAt(env.url)).toBe("v1");
+    // Traffic moved from the last deploy's record, before the engine was asked anything; history confirmed it.
+    const names = r.steps.map((s) => s.name);
+    const first = r.steps.find((s) => s.name === "traffic first");
+    expect(first).toMatchObject({ status: "ok", detail: expect.stringMatching(/v1 on blue takes live traffic \(the last record's warm slot/) });
+    expect(names.indexOf("traffic first")).toBeLessThan(names.indexOf("open stack"));
+    expect(names).not.toContain("traffic back");
+  });
+
+  it("a rollback whose last record no longer says where the router points moves traffic only after reading the state", async () => {
+    const spec = (await env.stack.outputs()).trafficSwitch.value as { socketPath: string };
+    await setLiveSlot(spec.socketPath, "green"); // out of band: the record says blue
+    const r = await rollback({ stack: STACK });
+    const first = r.steps.find((s) => s.name === "traffic first");
+    expect(first).toMatchObject({ status: "skipped", detail: expect.stringMatching(/the router points at green, not blue as the last record says/) });
+    expect(r.to).toMatchObject({ liveSlot: "green", slots: { green: { release: "v2" } } });
+    expect(await versionAt(env.url)).toBe("v2");
   });
 
   it("a concurrent deploy of the same stack is refused, naming the holder", async () => {
