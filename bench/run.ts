@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 
-const benches = ["bluegreen.ts", "side-by-side.ts", "fly-bluegreen.ts", "policies.ts"];
+const benches = ["bluegreen.ts", "side-by-side.ts", "cost-growth.ts", "fly-bluegreen.ts", "policies.ts"];
 let failed = 0;
 for (const bench of benches) {
   console.log(`\n=== bench/${bench} ===`);

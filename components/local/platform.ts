@@ -34,6 +34,11 @@ export interface LocalPlatformArgs {
   healthCheck: { path: string; expectedStatus: number };
   /** Switch in canary steps (config `strategy: canary`); absent: at once. */
   canary?: CanarySettings;
+  /**
+   * Put before each resource's name, so several apps' platforms can share one stack (resource names
+   * are unique per stack, whatever their parents). @default "" (the local stack's one app)
+   */
+  namePrefix?: string;
 }
 
 /** Slots are local processes of the app; the router is HAProxy driven through its runtime API. */
@@ -44,7 +49,7 @@ export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
       const settings = args.slots[slot];
       if (!settings) throw new Error(`local platform: no settings for slot ${slot}`);
       const app = new LocalApp(
-        `slot-${slot}`,
+        `${args.namePrefix ?? ""}slot-${slot}`,
         {
           release,
           appDir: settings.appDir,
@@ -65,7 +70,7 @@ export function localPlatform(args: LocalPlatformArgs): BlueGreenPlatform {
       const liveApp = apps[live];
       if (!liveApp) throw new Error(`local platform: the live slot ${live} was not declared`);
       const router = new LocalRouter(
-        "router",
+        `${args.namePrefix ?? ""}router`,
         {
           stateDir: path.join(args.stateDir, "haproxy"),
           proxyPort: args.ports.proxy,
