@@ -1,6 +1,4 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { z } from "zod";
-import type { flySchema } from "../../infra/config/schema";
 import { FlyAppResource } from "./app";
 import { FlyCertificate } from "./certificate";
 import type { FlyHttpCheck, FlyMachineConfig } from "./contract";
@@ -9,8 +7,20 @@ import { FlyMachine } from "./machine";
 import { assertPinnedImage, featureEnv, slotLayout, slots, type Slot } from "./plan";
 import { FlyAppSecrets } from "./secrets";
 
-/** The parsed `fly` section of a stack's config. */
-export type FlyConfig = z.infer<typeof flySchema>;
+/**
+ * The Fly settings the components take. Declared here, not derived from the stack config's schema,
+ * so components never import the program's config layer; infra/config/schema.ts checks that its
+ * parsed `fly` section fits this.
+ */
+export interface FlyConfig {
+  org: string;
+  app: string;
+  regions: string[];
+  machinesPerSlot: number;
+  size: { cpuKind: "shared" | "performance"; cpus: number; memoryMb: number };
+  internalPort: number;
+  router: "cordon" | "cloudflare";
+}
 
 export interface FlyAppArgs {
   /** The parsed `fly` config section (org, app, regions, machinesPerSlot, size, internalPort). */

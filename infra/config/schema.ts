@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { FlyConfig } from "../../components/fly/fly-app";
 import { deliveryStateSchema, slotName, type SlotName } from "./delivery";
 
 /** Fly region codes are three lowercase letters (ams, iad, lhr, …). */
@@ -150,6 +151,10 @@ export const flySchema = z
     }
   });
 
+
+// The components take the parsed section as their own FlyConfig: a schema change that breaks it fails to compile here.
+const flySectionFitsComponents: z.infer<typeof flySchema> extends FlyConfig ? true : never = true;
+void flySectionFitsComponents;
 export const githubSchema = z
   .object({
     owner: z.string().min(1).describe("GitHub user or organization that owns the repository."),
