@@ -1,6 +1,6 @@
 import {
   DELIVERY_KEY,
-  otherSlotOf,
+  otherSlot,
   liveSpec,
   parseDeliveryState,
   sameSpec,
@@ -37,7 +37,7 @@ export function planDeploy(current: DeliveryState | undefined, desired: SlotSpec
   if (sameSpec(liveSpec(current), desired) && liveAnswers) {
     return { targetSlot: current.liveSlot, next: current, lastGood: current, noop: true };
   }
-  const targetSlot = otherSlotOf(current.liveSlot);
+  const targetSlot = otherSlot(current.liveSlot);
   const next: DeliveryState = { liveSlot: targetSlot, slots: { [current.liveSlot]: liveSpec(current), [targetSlot]: desired } };
   return { targetSlot, next, lastGood: current, noop: false };
 }

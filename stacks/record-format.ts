@@ -4,6 +4,7 @@
  * of the engine or the driver, so the policy pack can load it. Writing is in ./records.
  */
 import { z } from "zod";
+import { SLOTS } from "../components/bluegreen/slots";
 import { deliveryStateSchema } from "../infra/config/delivery";
 import type { BackendStore } from "./backend-store";
 import { firstLine } from "./steps";
@@ -41,7 +42,7 @@ export const DeploymentRecordSchema = z.object({
   /** What was live when the command began. */
   previousRelease: z.string().optional(),
   /** The live slot when the command ended. */
-  liveSlot: z.enum(["blue", "green"]).optional(),
+  liveSlot: z.enum(SLOTS).optional(),
   /** The driver's verdict, never the engine's result of one update. */
   outcome: z.enum(OUTCOMES),
   reason: z.string().optional(),

@@ -1,6 +1,6 @@
 import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
 import { servesRelease } from "../components/bluegreen/probe";
-import { otherSlotOf, sameSpec } from "../infra/config/delivery";
+import { otherSlot, sameSpec } from "../infra/config/delivery";
 import type { BackendStore } from "./backend-store";
 import { withDeployLock, type AcquiredLock } from "./deploy-lock";
 import { deliveryFromConfig, describeDelivery, liveSpec, type DeliveryState } from "./plan";
@@ -97,7 +97,7 @@ export function chooseRollbackTarget(history: HistoryEntry[], current: DeliveryS
  */
 export function rollbackState(current: DeliveryState | undefined, target: DeliveryState): { next: DeliveryState; warmSwitch: boolean } {
   if (!current) return { next: target, warmSwitch: false };
-  const warm = otherSlotOf(current.liveSlot);
+  const warm = otherSlot(current.liveSlot);
   const next: DeliveryState = { liveSlot: warm, slots: { [warm]: liveSpec(target), [current.liveSlot]: liveSpec(current) } };
   return { next, warmSwitch: sameSpec(current.slots[warm], liveSpec(target)) };
 }

@@ -1,6 +1,6 @@
 import { servesRelease } from "../components/bluegreen/probe";
 import type { BackendStore } from "./backend-store";
-import { otherSlotOf } from "../infra/config/delivery";
+import { otherSlot } from "../infra/config/delivery";
 import { liveSpec, sameSpec, type DeliveryState } from "./plan";
 import { readRecords, type DeploymentRecord } from "./record-format";
 import { parseTrafficSwitchSpec } from "./traffic-spec";
@@ -55,7 +55,7 @@ export async function switchToWarmFromRecord(
     return { skipped: `its last record (a ${latest.kind} that ${latest.outcome === "rolled back" ? "rolled back" : latest.outcome}) does not say what runs` };
   }
   const { delivery, switch: spec, slotUrls } = latest.traffic;
-  const warm = otherSlotOf(delivery.liveSlot);
+  const warm = otherSlot(delivery.liveSlot);
   const warmSpec = delivery.slots[warm];
   const warmUrl = slotUrls[warm];
   if (!warmSpec || !warmUrl) return { skipped: "no release is warm" };

@@ -1,3 +1,5 @@
+import type { SlotName } from "../bluegreen/slots";
+
 /**
  * The inputs of Flightdeck's Fly.io dynamic resources, shared by the resources themselves and by
  * the policy pack that guards them. Field names follow the Fly Machines API (snake_case inside
@@ -105,7 +107,7 @@ export interface FlyCertificateInputs {
 /** Which blue/green slot's machines take live traffic; the other slot's are cordoned. */
 export interface FlyCordonRouterInputs {
   app: string;
-  live: "blue" | "green";
+  live: SlotName;
   /** Machine ids of each slot (an absent slot is an empty list). */
   machines: { blue: string[]; green: string[] };
 }

@@ -4,6 +4,7 @@
  * No I/O here: the providers and the component call these, and tests call them directly.
  */
 import type { FlyMachineConfig, FlyMachineInputs } from "./contract";
+import type { SlotName } from "../bluegreen/slots";
 
 /** `<repository>@sha256:<64 hex>`, e.g. `registry.fly.io/my-app@sha256:ab…`. */
 export const pinnedImagePattern = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*@sha256:[0-9a-f]{64}$/;
@@ -33,7 +34,7 @@ export function regionPlan(region: string, fallbackRegions: readonly string[]): 
   return [...new Set([region, ...fallbackRegions])];
 }
 
-export type Slot = "blue" | "green";
+export type Slot = SlotName;
 export const slots: readonly Slot[] = ["blue", "green"];
 
 export interface MachinePlacement {

@@ -1,10 +1,11 @@
 import * as crypto from "node:crypto";
 import { z } from "zod";
+import { SLOTS, otherSlot, type SlotName } from "../../components/bluegreen/slots";
 import { stableJson } from "../../components/fly/plan";
 import type { StackConfig } from "./schema";
 
-export const slotName = z.enum(["blue", "green"]).describe("Which blue/green slot takes live traffic.");
-export type SlotName = z.infer<typeof slotName>;
+export const slotName = z.enum(SLOTS).describe("Which blue/green slot takes live traffic.");
+export type { SlotName };
 
 /**
  * What one slot runs: the release and every setting that shapes its processes or machines. A
@@ -74,16 +75,14 @@ export const DELIVERY_KEY = "delivery";
 /** The config key the driver sets for an update that restores: switch at once, never in canary steps. */
 export const SWITCH_AT_ONCE_KEY = "switchAtOnce";
 
-export function otherSlotOf(slot: SlotName): SlotName {
-  return slot === "blue" ? "green" : "blue";
-}
+export { otherSlot };
 
 export function liveSpec(d: DeliveryState): SlotSpec {
   return d.slots[d.liveSlot]!;
 }
 
 export function warmSpec(d: DeliveryState): SlotSpec | undefined {
-  return d.slots[otherSlotOf(d.liveSlot)];
+  return d.slots[otherSlot(d.liveSlot)];
 }
 
 export function sameSpec(a: SlotSpec | undefined, b: SlotSpec | undefined): boolean {
