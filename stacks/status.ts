@@ -3,6 +3,7 @@ import { backendStore } from "./backend-store";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
+import { readStackFile } from "./stack-file";
 import { parseTrafficSwitchSpec } from "./traffic-spec";
 import { probeHttp, servesRelease } from "../components/bluegreen/probe";
 import { deliveryFromConfig, liveSpec } from "./plan";
@@ -76,7 +77,8 @@ export function toEngineUpdate(u: UpdateSummary): EngineUpdate {
 }
 
 /** Healthy means the live URL passes the health check and serves the release the state records. */
-async function probe(url: string, release: string | undefined, path = "/healthz", expectedStatus = 200): Promise<{ healthy: boolean; health: string }> {
+async function probe(url: string, release: string | undefined, gate: { path: string; expectedStatus: number }): Promise<{ healthy: boolean; health: string }> {
+  const { path, expectedStatus } = gate;
   const h = await probeHttp(`${url}${path}`, { expectedStatus, timeoutMs: 2000 });
   if (!h.ok) return { healthy: false, health: `${h.detail} from ${url}${path}` };
   if (release === undefined) return { healthy: true, health: `${h.detail} from ${url}${path}` };
@@ -89,6 +91,8 @@ export const SPLIT = "both slots (canary steps)";
 
 /** What is live, whether it answers, and the last deployments. */
 export async function status(stackName: string, workDir = projectDir): Promise<StackStatus> {
+  // Its health check is the stack's own (config healthGate), as the gate and the bake probe it.
+  const gate = readStackFile(workDir, stackName).config.healthGate;
   const stack = await openStack(stackName, workDir);
   // A state that cannot be read is the driver's one message (how to restore), not the engine's error.
   const { outputs } = await readDeployed(stack);
@@ -104,7 +108,7 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   const current = asked === undefined && url ? await deployedState(stack) : undefined;
   const served = current && url ? await servedSlot(url, current) : undefined;
   const routerLiveSlot = asked ?? served?.slot;
-  const health = url ? await probe(url, val("release")) : { healthy: false, health: "nothing deployed" };
+  const health = url ? await probe(url, val("release"), gate) : { healthy: false, health: "nothing deployed" };
   const LAST = 5;
   const { records, unreadable } = await recordsOf(stackName, workDir);
   const engine = records.length < LAST ? predating(numberHistory(await stack.history(HISTORY_PAGE, 1)).map(toEngineUpdate), records) : [];

@@ -43,6 +43,9 @@ export async function probeHttp(url: string, opts: ProbeOptions): Promise<ProbeR
   return { ok: res.status === opts.expectedStatus, detail: `HTTP ${res.status}`, status: res.status };
 }
 
+/** The health check's path when a stack or component does not say (the config schema's default too). */
+export const DEFAULT_HEALTH_PATH = "/healthz";
+
 /** Where an app reports its release: the sample app's `/version` answers `{ "version": … }`. */
 export const VERSION_PATH = "/version";
 

@@ -6,6 +6,7 @@ import { FlyIpAssignment } from "./ip";
 import { FlyMachine } from "./machine";
 import { assertPinnedImage, featureEnv, slotLayout, slots, type Slot } from "./plan";
 import { FlyAppSecrets } from "./secrets";
+import { DEFAULT_HEALTH_PATH } from "../bluegreen/probe";
 
 /**
  * The Fly settings the components take. Declared here, not derived from the stack config's schema,
@@ -176,7 +177,7 @@ export class FlyApp extends pulumi.ComponentResource {
       if (typeof img === "string") assertPinnedImage(img, `FlyApp ${name}: releases.${slot}`);
     }
     const fly = args.fly;
-    const healthPath = args.healthPath ?? "/healthz";
+    const healthPath = args.healthPath ?? DEFAULT_HEALTH_PATH;
     const updateDeadlineMs = args.updateDeadlineMs ?? 120_000;
 
     const shared = declareAppResources(name, { fly, secrets: args.secrets, hostname: args.hostname }, this);

@@ -4,6 +4,7 @@ import type { SlotName } from "../bluegreen/slots";
 import { FlyCordonRouter } from "./cordon-router";
 import { declareSlotMachines, type FlyConfig } from "./fly-app";
 import type { FlyMachine } from "./machine";
+import { DEFAULT_HEALTH_PATH } from "../bluegreen/probe";
 
 export interface FlyPlatformArgs {
   /** The parsed `fly` config section (app, regions, machinesPerSlot, size, internalPort). */
@@ -48,7 +49,7 @@ export function flyPlatform(args: FlyPlatformArgs): BlueGreenPlatform {
           slot,
           image: release,
           env: args.slotEnv?.[slot] ?? args.env,
-          healthPath: args.healthPath ?? "/healthz",
+          healthPath: args.healthPath ?? DEFAULT_HEALTH_PATH,
           updateDeadlineMs: args.updateDeadlineMs ?? 120_000,
           // Every machine starts out of rotation: only the router, after the gate, puts a slot in.
           cordoned: true,

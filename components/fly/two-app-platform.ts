@@ -4,6 +4,7 @@ import { SLOTS, type SlotName } from "../bluegreen/slots";
 import { CloudflareRecordRouter } from "../cloudflare/record-router";
 import { flyAppTarget } from "../cloudflare/switch-plan";
 import { declareSlotMachines, FlyAppCore, type FlyConfig } from "./fly-app";
+import { DEFAULT_HEALTH_PATH } from "../bluegreen/probe";
 
 /** The app of one slot in two-app mode: `<fly.app>-<slot>`. */
 export function twoAppName(app: string, slot: SlotName): string {
@@ -72,7 +73,7 @@ export function flyTwoAppPlatform(args: FlyTwoAppPlatformArgs): BlueGreenPlatfor
           slot,
           image: release,
           env: args.slotEnv?.[slot] ?? args.env,
-          healthPath: args.healthPath ?? "/healthz",
+          healthPath: args.healthPath ?? DEFAULT_HEALTH_PATH,
           updateDeadlineMs: args.updateDeadlineMs ?? 120_000,
           cordoned: false,
         },

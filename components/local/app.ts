@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { LocalProcess } from "./process";
+import { DEFAULT_HEALTH_PATH } from "../bluegreen/probe";
 
 export interface LocalAppArgs {
   /** Release label the app reports on /version. */
@@ -42,7 +43,7 @@ export class LocalApp extends pulumi.ComponentResource {
         secretEnv: pulumi.secret(args.secretEnv ?? {}),
         secretsDigest: args.secretsDigest ?? "",
         port: args.port,
-        readyPath: args.readyPath ?? "/healthz",
+        readyPath: args.readyPath ?? DEFAULT_HEALTH_PATH,
         // The sample app reports its release on /version: started means this release answers.
         expectVersion: args.release,
         readyTimeoutMs: args.readyTimeoutMs ?? 15_000,

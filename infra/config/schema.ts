@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { DEFAULT_HEALTH_PATH } from "../../components/bluegreen/probe";
 import type { FlyConfig } from "../../components/fly/fly-app";
 import { deliveryStateSchema, slotName, type SlotName } from "./delivery";
 
@@ -15,7 +16,7 @@ export { slotName, type SlotName };
 
 export const healthGateSchema = z
   .object({
-    path: z.string().startsWith("/").default("/healthz").describe("Path the gate probes on the idle slot."),
+    path: z.string().startsWith("/").default(DEFAULT_HEALTH_PATH).describe("Path the gate probes on the idle slot."),
     expectedStatus: z.number().int().min(100).max(599).default(200).describe("HTTP status a healthy probe returns."),
     intervalMs: z.number().int().min(50).default(500).describe("Time between probes."),
     timeoutMs: z.number().int().min(50).default(2000).describe("Timeout of one probe."),
