@@ -4,7 +4,7 @@ import { servesRelease } from "../components/bluegreen/probe";
 import type { BackendStore } from "./backend-store";
 import { withDeployLock, type AcquiredLock } from "./deploy-lock";
 import { describeDelivery, liveSpec, planDeploy, type DeliveryState } from "./plan";
-import { policyPreflight } from "./preview-first";
+import { policyPreflight, readPolicyConfig } from "./preview-first";
 import { promotionRefusal } from "./promotion";
 import { recoverStack } from "./recover";
 import { secretsOf, startRecord } from "./records";
@@ -73,6 +73,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
   // Bad input stops here, before the lock, the engine or anything else is touched.
   const file = readStackFile(workDir, opts.stack);
   const reporting = reportConfigFrom(); // a malformed webhook URL or repository stops here too
+  const policyConfig = readPolicyConfig(policyPackFor(opts.stack, workDir)?.config); // and a malformed policy config
   const log = new StepLog(opts.onStep);
   let release = opts.release ?? "(current)";
   let stackUrl: string | undefined; // the stack's `url` output, for the GitHub deployment's environment_url
@@ -157,7 +158,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     }
 
     // Policies the driver checks from config refuse here; the others decide whether a preview goes first.
-    const policies = policyPreflight(file.config, policyPackFor(opts.stack, workDir)?.config);
+    const policies = policyPreflight(file.config, policyConfig);
     if (policies.refusals.length > 0) {
       return report("failed", { reason: `refused before anything changed: ${policies.refusals.join("\n")}`, liveSlot: plan.lastGood?.liveSlot });
     }

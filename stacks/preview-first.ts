@@ -4,6 +4,7 @@ import type { StackConfig } from "../infra/config/schema";
 import { checkedTypes, typeMatches } from "../policies/checked-types";
 import { type Finding, formatFinding, types } from "../policies/rules/common";
 import { checkHealthGate, type HealthGateThresholdsConfig } from "../policies/rules/health-gate-thresholds";
+import { UsageError } from "./usage-error";
 
 type Level = "mandatory" | "advisory" | "disabled";
 type PolicyConfig = Record<string, unknown>;
@@ -12,6 +13,22 @@ type PolicyConfig = Record<string, unknown>;
 function levelOf(entry: unknown): Level {
   const level = typeof entry === "string" ? entry : isObject(entry) ? entry.enforcementLevel : undefined;
   return level === "advisory" || level === "disabled" ? level : "mandatory";
+}
+
+/**
+ * A stack's policy config file, read before anything else happens: a file that is not a JSON
+ * object is one clear message naming it (the engine would otherwise fail on it mid-command).
+ */
+export function readPolicyConfig(file: string | undefined): PolicyConfig | undefined {
+  if (file === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new UsageError(`${file}: expected the stack's policy config as JSON, found ${err instanceof SyntaxError ? `invalid JSON (${err.message})` : `an unreadable file (${(err as Error).message})`}`);
+  }
+  if (!isObject(parsed)) throw new UsageError(`${file}: expected a JSON object of policy name → level or settings, found ${Array.isArray(parsed) ? "an array" : typeof parsed}`);
+  return parsed;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -44,9 +61,8 @@ export interface PolicyPreflight {
  * platform never registers, or values the driver checks here from config. Fly stacks are taken to
  * register every type (their GitHub and Cloudflare resources depend on config).
  */
-export function policyPreflight(config: StackConfig, policyConfigFile: string | undefined): PolicyPreflight {
-  if (policyConfigFile === undefined) return { refusals: [] };
-  const policy = JSON.parse(fs.readFileSync(policyConfigFile, "utf8")) as PolicyConfig;
+export function policyPreflight(config: StackConfig, policy: PolicyConfig | undefined): PolicyPreflight {
+  if (policy === undefined) return { refusals: [] };
   const registers = (pattern: string) => config.environment !== "local" || localPlatformTypes.some((t) => typeMatches(pattern, t));
   const refusals: string[] = [];
   let previewBecause: string | undefined;

@@ -3,11 +3,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectDir } from "../../stacks/workspace";
-import { policyPreflight } from "../../stacks/preview-first";
+import { policyPreflight as preflightOf, readPolicyConfig } from "../../stacks/preview-first";
 import { readStackFile } from "../../stacks/stack-file";
 
 const committed = (stack: string) => path.join(projectDir, "policies", "config", `${stack}.json`);
 const local = readStackFile(projectDir, "local").config;
+const policyPreflight = (config: typeof local, file: string | undefined) => preflightOf(config, readPolicyConfig(file));
 
 /** The committed local policy config with some rules changed, as a file. */
 function localPolicyWith(changes: Record<string, unknown>): string {
@@ -59,6 +60,14 @@ describe("policyPreflight: what a deploy does about its policies before its upda
     expect(r.refusals).toHaveLength(1);
     expect(r.refusals[0]).toMatch(/^\[mandatory\] health-gate-thresholds: The health gate's healthyThreshold is \d+; it must be at least \d+.* Fix: set healthGate.healthyThreshold/);
     expect(r.previewBecause).toBeUndefined();
+  });
+
+  it("a policy config that is not a JSON object is one message naming the file, before anything happens", () => {
+    const file = localPolicyWith({});
+    fs.writeFileSync(file, "{ \"deploy-window\": ");
+    expect(() => readPolicyConfig(file)).toThrow(new RegExp(`^${file}: expected the stack's policy config as JSON, found invalid JSON`));
+    fs.writeFileSync(file, "[]");
+    expect(() => readPolicyConfig(file)).toThrow(/expected a JSON object of policy name → level or settings, found an array/);
   });
 
   it("a stack without a policy config has nothing to check", () => {
