@@ -12,8 +12,6 @@ export interface EngineUpOptions {
   onOutput?: (s: string) => void;
   /** Every engine event of the update, in order, once it has ended (or failed). */
   onEvent?: (e: EngineEvent) => void;
-  /** Environment the engine runs with (stacks/workspace.ts engineEnv). */
-  env: Record<string, string>;
 }
 
 /** The stack's outputs as the update left them: secret values read "[secret]" (the engine's event stream masks them). */
@@ -33,7 +31,7 @@ export async function engineUp(stack: Stack, opts: EngineUpOptions): Promise<UpO
   for (const c of opts.policyPackConfigs ?? []) args.push("--policy-pack-config", c);
   args.push("--exec-kind", "auto.local", "--event-log", eventLog, "--stack", stack.name);
   try {
-    const run = await runPulumi(stack, args, opts.env, opts.onOutput);
+    const run = await runPulumi(stack, args, opts.onOutput);
     const events = readEvents(eventLog);
     for (const e of events) opts.onEvent?.(e);
     if (run.exitCode !== 0) throw commandError(run);
@@ -48,9 +46,9 @@ export async function engineUp(stack: Stack, opts: EngineUpOptions): Promise<UpO
  * makes two (masked, then in plaintext): the outputs the driver reads are never secrets, so the
  * plaintext run happens only when one is.
  */
-export async function readStackOutputs(stack: Stack, env: Record<string, string>): Promise<Record<string, { value: unknown; secret: boolean }>> {
+export async function readStackOutputs(stack: Stack): Promise<Record<string, { value: unknown; secret: boolean }>> {
   const read = async (showSecrets: boolean) => {
-    const run = await runPulumi(stack, ["stack", "output", "--json", ...(showSecrets ? ["--show-secrets"] : []), "--stack", stack.name], env);
+    const run = await runPulumi(stack, ["stack", "output", "--json", ...(showSecrets ? ["--show-secrets"] : []), "--stack", stack.name]);
     if (run.exitCode !== 0) throw commandError(run);
     return JSON.parse(run.stdout) as Record<string, unknown>;
   };
@@ -66,12 +64,16 @@ interface CliRun {
   stderr: string;
 }
 
-/** One run of the engine's CLI in the stack's project, as the Automation API runs it. */
-async function runPulumi(stack: Stack, args: string[], env: Record<string, string>, onOutput?: (s: string) => void): Promise<CliRun> {
+/**
+ * One run of the engine's CLI in the stack's project, as the Automation API runs it: with the
+ * workspace's environment (stacks/workspace.ts openStack sets it) and its PULUMI_HOME, if any.
+ */
+async function runPulumi(stack: Stack, args: string[], onOutput?: (s: string) => void): Promise<CliRun> {
+  const ws = stack.workspace;
   // node:child_process rather than execa: execa is ESM-only and the driver runs as CommonJS.
   const child = spawn("pulumi", args, {
-    cwd: stack.workspace.workDir,
-    env: { ...process.env, PULUMI_DEBUG_COMMANDS: "true", ...env },
+    cwd: ws.workDir,
+    env: { ...process.env, PULUMI_DEBUG_COMMANDS: "true", ...(ws.pulumiHome ? { PULUMI_HOME: ws.pulumiHome } : {}), ...ws.envVars },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

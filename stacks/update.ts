@@ -1,4 +1,4 @@
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { slotSpecFromConfig } from "../infra/config/delivery";
 import { secretValues } from "../infra/config/load";
 import { deliveryFromOutputs, liveSpec, type DeliveryState, type SlotSpec } from "./plan";
@@ -6,7 +6,7 @@ import { writeUpdateConfig, type StackFile } from "./stack-file";
 import { formatPolicyAdvice, formatPolicyEvent, isAdvisory } from "./policy-event";
 import { firstLine } from "./steps";
 import { engineUp, readStackOutputs } from "./engine-cli";
-import { engineEnv, engineOptions, type Restore } from "./workspace";
+import { engineOptions, type Restore } from "./workspace";
 
 /**
  * Refused before anything changed: by the preview before an update (a mandatory policy, a program
@@ -42,7 +42,7 @@ export async function deployedState(stack: Stack, readOutputs?: (stack: Stack) =
  */
 export async function readDeployed(
   stack: Stack,
-  readOutputs: (stack: Stack) => Promise<StackOutputs> = (s) => readStackOutputs(s, engineEnv(s.name)),
+  readOutputs: (stack: Stack) => Promise<StackOutputs> = readStackOutputs,
 ): Promise<{ current?: DeliveryState; outputs: StackOutputs }> {
   let outputs: StackOutputs;
   try {
@@ -55,6 +55,17 @@ export async function readDeployed(
     );
   }
   return { current: deliveryFromOutputs(outputs, stack.name), outputs };
+}
+
+/** The policy findings of one engine run, each once: mandatory refusals and advisory findings, as lines. */
+function policyFindings() {
+  const mandatory = new Set<string>();
+  const advisory = new Set<string>();
+  const see = (e: EngineEvent) => {
+    if (e.policyEvent?.enforcementLevel === "mandatory") mandatory.add(formatPolicyEvent(e.policyEvent));
+    if (isAdvisory(e.policyEvent)) advisory.add(formatPolicyAdvice(e.policyEvent));
+  };
+  return { mandatory, advisory, see };
 }
 
 /**
@@ -84,25 +95,16 @@ export async function upTo(
     // update restates anyway, so it skips the refresh's second or two.
     if (opts.restore?.kind === "recover") await stack.refresh({ ...engine, message: `refresh before ${opts.restore.kind}` });
     if (opts.preview) {
-      const mandatory: string[] = [];
-      const advisory: string[] = [];
+      const found = policyFindings();
       try {
-        await stack.preview({
-          ...engine,
-          message: `preview: ${message}`,
-          onEvent: (e) => {
-            if (e.policyEvent?.enforcementLevel === "mandatory") mandatory.push(formatPolicyEvent(e.policyEvent));
-            if (isAdvisory(e.policyEvent)) advisory.push(formatPolicyAdvice(e.policyEvent));
-          },
-        });
+        await stack.preview({ ...engine, message: `preview: ${message}`, onEvent: found.see });
       } catch (err) {
         // A policy's refusal is its message (what is wrong, and the fix), not the engine's summary line.
-        throw new PreviewRefusedError(mandatory.length > 0 ? [...new Set(mandatory)].join("\n") : firstLine(err), { cause: err });
+        throw new PreviewRefusedError(found.mandatory.size > 0 ? [...found.mandatory].join("\n") : firstLine(err), { cause: err });
       }
-      for (const line of new Set(advisory)) opts.onPolicyAdvice?.(line);
+      for (const line of found.advisory) opts.onPolicyAdvice?.(line);
     }
-    const mandatory: string[] = [];
-    const advisory: string[] = [];
+    const found = policyFindings();
     let changed = false;
     try {
       return await engineUp(stack, {
@@ -111,11 +113,8 @@ export async function upTo(
         policyPacks: engine.policyPacks,
         policyPackConfigs: engine.policyPackConfigs,
         onOutput: engine.onOutput,
-        env: engineEnv(stack.name),
         onEvent: (e) => {
-          if (e.policyEvent?.enforcementLevel === "mandatory") mandatory.push(formatPolicyEvent(e.policyEvent));
-          // Without a preview, the update's own run is the only one to report advisory findings.
-          if (!opts.preview && isAdvisory(e.policyEvent)) advisory.push(formatPolicyAdvice(e.policyEvent));
+          found.see(e);
           // A step that began may have changed something, even if it never finished.
           const op = e.resourcePreEvent?.metadata.op;
           if (op !== undefined && op !== "same" && op !== "read") changed = true;
@@ -123,13 +122,14 @@ export async function upTo(
       });
     } catch (err) {
       // Refused by a policy during the update: its message (what is wrong, and the fix) is the reason.
-      if (mandatory.length > 0) {
-        const why = [...new Set(mandatory)].join("\n");
+      if (found.mandatory.size > 0) {
+        const why = [...found.mandatory].join("\n");
         throw changed ? new UpdateRefusedError(why, { cause: err }) : new PreviewRefusedError(why, { cause: err });
       }
       throw err;
     } finally {
-      for (const line of new Set(advisory)) opts.onPolicyAdvice?.(line);
+      // Without a preview, the update's own run is the only one to report advisory findings.
+      if (!opts.preview) for (const line of found.advisory) opts.onPolicyAdvice?.(line);
     }
   } finally {
     cfg.remove();
