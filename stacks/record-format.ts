@@ -108,6 +108,21 @@ export function parseRecord(key: string, text: string): { record: DeploymentReco
   return { unreadable: { key, problem } };
 }
 
+/**
+ * The stack's newest readable record, reading no more than it must (keys sort by start time):
+ * rollback reads it before it moves traffic, where reading every record would cost the most.
+ */
+export async function latestRecord(store: BackendStore, stack: string, project = PROJECT): Promise<DeploymentRecord | undefined> {
+  const keys = (await store.list(recordsPrefix(stack, project))).filter((k) => k.endsWith(".json")).sort().reverse();
+  for (const key of keys) {
+    const text = await store.get(key);
+    if (text === undefined) continue; // removed between list and get
+    const parsed = parseRecord(key, text);
+    if ("record" in parsed) return parsed.record;
+  }
+  return undefined;
+}
+
 /** A stack's records, newest first, and the blobs that are not valid records. */
 export async function readRecords(store: BackendStore, stack: string, project = PROJECT): Promise<{ records: DeploymentRecord[]; unreadable: UnreadableRecord[] }> {
   const keys = (await store.list(recordsPrefix(stack, project))).filter((k) => k.endsWith(".json")).sort().reverse();

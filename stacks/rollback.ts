@@ -1,5 +1,4 @@
 import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
-import { servesRelease } from "../components/bluegreen/probe";
 import { otherSlot, sameSpec } from "../infra/config/delivery";
 import type { BackendStore } from "./backend-store";
 import { withDeployLock, type AcquiredLock } from "./deploy-lock";
@@ -12,7 +11,7 @@ import { readStackFile } from "./stack-file";
 import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
 import "./fly-switch";
-import { slotTargets, trafficSwitchFor } from "./traffic";
+import { trafficSwitchFor, warmSlotProblem } from "./traffic";
 import { parseTrafficSwitchSpec } from "./traffic-spec";
 import { recordedTraffic, switchToWarmFromRecord, warmSwitchMatches, type RecordedTraffic, type WarmSwitch } from "./warm-switch";
 import { readDeployed, upTo } from "./update";
@@ -223,15 +222,8 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
       if (current && warmSwitch && spec && warmUrl && trafficMovedMs === undefined) {
         // Traffic first: one check that the warm slot serves the target release, then the router.
         await log.run("traffic first", async () => {
-          const release = liveSpec(next).release;
-          const targets = slotTargets(spec, next.liveSlot, warmUrl);
-          if (targets.length === 0) throw new RollbackFailedError(`warm slot ${next.liveSlot} has no instances: traffic not moved`);
-          const probes = await Promise.all(targets.map(async (t) => ({ t, probe: await servesRelease(t.url, release, 2000, t.headers) })));
-          const bad = probes.filter((p) => !p.probe.ok);
-          if (bad.length > 0) {
-            const detail = bad.map((p) => `${p.t.label}: ${p.probe.detail}`).join("; ");
-            throw new RollbackFailedError(`warm slot ${next.liveSlot} does not serve ${release} (${detail}): traffic not moved`);
-          }
+          const problem = await warmSlotProblem(spec, next.liveSlot, warmUrl, liveSpec(next).release);
+          if (problem) throw new RollbackFailedError(`${problem}: traffic not moved`);
           await trafficSwitchFor(spec).pointAt(next.liveSlot);
           movedFrom = current.liveSlot;
           trafficMovedMs = Date.now() - started;

@@ -1,5 +1,6 @@
 import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import type { SlotName } from "../components/bluegreen/slots";
+import { servesRelease } from "../components/bluegreen/probe";
 import { FLY_INSTANCE_HEADER } from "../components/fly/contract";
 import { liveSlotFailedOver, readLiveSlot, readRouting, setLiveSlot } from "../components/local/haproxy-admin";
 
@@ -70,4 +71,17 @@ export interface SlotTarget {
 export function slotTargets(spec: TrafficSwitchSpec, slot: SlotName, slotUrl: string): SlotTarget[] {
   if (spec.kind !== "fly") return [{ url: slotUrl, label: slotUrl }];
   return (spec.machines[slot] ?? []).map((id) => ({ url: slotUrl, headers: { [FLY_INSTANCE_HEADER]: id }, label: `machine ${id}` }));
+}
+
+/**
+ * Why `slot` cannot take live traffic for `release` now, or undefined when every instance of it
+ * answers `/version` with that release: the one check before a switch made without the engine.
+ */
+export async function warmSlotProblem(spec: TrafficSwitchSpec, slot: SlotName, slotUrl: string, release: string): Promise<string | undefined> {
+  const targets = slotTargets(spec, slot, slotUrl);
+  if (targets.length === 0) return `warm slot ${slot} has no instances`;
+  const probes = await Promise.all(targets.map(async (t) => ({ t, probe: await servesRelease(t.url, release, 2000, t.headers) })));
+  const bad = probes.filter((p) => !p.probe.ok);
+  if (bad.length === 0) return undefined;
+  return `warm slot ${slot} does not serve ${release} (${bad.map((p) => `${p.t.label}: ${p.probe.detail}`).join("; ")})`;
 }

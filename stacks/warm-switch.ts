@@ -1,10 +1,9 @@
-import { servesRelease } from "../components/bluegreen/probe";
 import type { BackendStore } from "./backend-store";
 import { otherSlot } from "../infra/config/delivery";
 import { liveSpec, sameSpec, type DeliveryState } from "./plan";
-import { readRecords, type DeploymentRecord } from "./record-format";
+import { latestRecord, type DeploymentRecord } from "./record-format";
 import { parseTrafficSwitchSpec } from "./traffic-spec";
-import { slotTargets, trafficSwitchFor } from "./traffic";
+import { trafficSwitchFor, warmSlotProblem } from "./traffic";
 
 export type RecordedTraffic = NonNullable<DeploymentRecord["traffic"]>;
 
@@ -49,7 +48,7 @@ export async function switchToWarmFromRecord(
   /** Called just before the router moves, with what runs now (the deploy lock's restore point). */
   beforeSwitch: (from: DeliveryState) => Promise<void>,
 ): Promise<{ switched: WarmSwitch } | { skipped: string }> {
-  const latest = (await readRecords(store, stack)).records[0];
+  const latest = await latestRecord(store, stack);
   if (!latest) return { skipped: "the stack has no deployment record" };
   if (!latest.traffic) {
     return { skipped: `its last record (a ${latest.kind} that ${latest.outcome === "rolled back" ? "rolled back" : latest.outcome}) does not say what runs` };
@@ -62,15 +61,12 @@ export async function switchToWarmFromRecord(
   const router = trafficSwitchFor(spec);
   const liveNow = await router.live().catch(() => undefined);
   if (liveNow !== delivery.liveSlot) return { skipped: `the router points at ${liveNow ?? "an unknown slot"}, not ${delivery.liveSlot} as the last record says` };
-  const targets = slotTargets(spec, warm, warmUrl);
-  if (targets.length === 0) return { skipped: `warm slot ${warm} has no instances` };
-  const answers = await Promise.all(targets.map((t) => servesRelease(t.url, warmSpec.release, 2000, t.headers)));
-  const bad = answers.find((a) => !a.ok);
-  if (bad) return { skipped: `warm slot ${warm} does not serve ${warmSpec.release} (${bad.detail})` };
+  const problem = await warmSlotProblem(spec, warm, warmUrl, warmSpec.release);
+  if (problem) return { skipped: problem };
   await beforeSwitch(delivery);
   await router.pointAt(warm);
-  const to: DeliveryState = { liveSlot: warm, slots: { [warm]: warmSpec, [delivery.liveSlot]: liveSpec(delivery) } };
-  return { switched: { from: delivery, to, ms: Date.now() - started, undo: () => router.pointAt(delivery.liveSlot) } };
+  // The same two slots, the warm one live.
+  return { switched: { from: delivery, to: { ...delivery, liveSlot: warm }, ms: Date.now() - started, undo: () => router.pointAt(delivery.liveSlot) } };
 }
 
 /** Whether the early switch made what the rollback chose from the engine's history live. */
