@@ -177,6 +177,10 @@ export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
 # shellcheck source=scripts/pulumi-home.sh
 source "$repo/scripts/pulumi-home.sh"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$repo/.pulumi/state}"
+# Every node process started from here (the driver, tests, and the engine's program, policy pack and
+# provider plugin) loads two of the SDK's modules only when used (about 0.6 s less per process).
+# (Quoted: NODE_OPTIONS splits on spaces, and a clone's path may have some.)
+export NODE_OPTIONS="--require \"$repo/scripts/lazy-sdk-modules.cjs\"${NODE_OPTIONS:+ $NODE_OPTIONS}"
 mkdir -p "$repo/.pulumi/state"
 
 if [[ $# -gt 0 ]]; then exec "$@"; fi
