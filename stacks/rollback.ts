@@ -219,15 +219,28 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
           await log.run("traffic back", () => early!.undo(), () => `live traffic on ${back} again: history chose ${describeDelivery(next)}, not what the last record had warm`);
         }
       }
+      // A warm slot that does not serve its release (its process was killed, its machine stopped)
+      // is started again by the update, through the gate: a rollback is never blocked by it.
+      let restartWarm = false;
       if (current && warmSwitch && spec && warmUrl && trafficMovedMs === undefined) {
         // Traffic first: one check that the warm slot serves the target release, then the router.
-        await log.run("traffic first", async () => {
-          const problem = await warmSlotProblem(spec, next.liveSlot, warmUrl, liveSpec(next).release);
-          if (problem) throw new RollbackFailedError(`${problem}: traffic not moved`);
-          await trafficSwitchFor(spec).pointAt(next.liveSlot);
-          movedFrom = current.liveSlot;
-          trafficMovedMs = Date.now() - started;
-        }, () => `${liveSpec(next).release} on ${next.liveSlot} takes live traffic`);
+        const t0 = performance.now();
+        const problem = await warmSlotProblem(spec, next.liveSlot, warmUrl, liveSpec(next).release);
+        if (problem) {
+          restartWarm = true;
+          log.record({
+            name: "traffic first",
+            status: "skipped",
+            ms: performance.now() - t0,
+            detail: `${problem}: the update starts it again (refresh first) and switches after its health gate`,
+          });
+        } else {
+          await log.run("traffic first", async () => {
+            await trafficSwitchFor(spec).pointAt(next.liveSlot);
+            movedFrom = current.liveSlot;
+            trafficMovedMs = Date.now() - started;
+          }, () => `${liveSpec(next).release} on ${next.liveSlot} takes live traffic`);
+        }
       }
       try {
         const upOutputs = await log.run(
@@ -237,6 +250,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
               workDir,
               onEngineOutput: opts.onEngineOutput,
               restore: { kind: "rollback", reason: `rollback to version ${target.version}` },
+              refresh: restartWarm,
             }),
           () => `${describeDelivery(next)}`,
         );

@@ -83,6 +83,8 @@ export async function upTo(
     onEngineOutput?: (s: string) => void;
     restore?: Restore;
     preview?: boolean;
+    /** Refresh first: what runs is known to differ from the state (a slot process died out of band). */
+    refresh?: boolean;
     /** Each advisory policy finding of the preview, once: it does not stop the update, but someone should read it. */
     onPolicyAdvice?: (line: string) => void;
   },
@@ -93,7 +95,7 @@ export async function upTo(
     // After a crash, what runs may differ from the state (a slot process died with its driver):
     // refresh first. A revert or rollback follows its own driver's moves (traffic first), which the
     // update restates anyway, so it skips the refresh's second or two.
-    if (opts.restore?.kind === "recover") await stack.refresh({ ...engine, message: `refresh before ${opts.restore.kind}` });
+    if (opts.restore?.kind === "recover" || opts.refresh) await stack.refresh({ ...engine, message: `refresh before ${opts.restore?.kind ?? "update"}` });
     if (opts.preview) {
       const found = policyFindings();
       try {

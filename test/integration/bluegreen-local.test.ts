@@ -103,6 +103,28 @@ describe("blue/green on the local platform", () => {
     expect(await versionAt(env.url)).toBe("v2");
   });
 
+  it("a rollback whose warm slot was killed (kill -9) starts it again through the gate instead of failing", async () => {
+    // Live: v2 on green; warm: v1 on blue. Kill blue's process out of band.
+    const state = await env.stack.exportStack();
+    const resources = (state.deployment as { resources: { type: string; urn: string; outputs?: { pid?: number } }[] }).resources;
+    const blue = resources.find((r) => r.type.endsWith("flightdeck:LocalProcess") && r.urn.includes("slot-blue"));
+    expect(blue?.outputs?.pid).toBeGreaterThan(0);
+    process.kill(blue!.outputs!.pid!, "SIGKILL");
+    await new Promise((r) => setTimeout(r, 200));
+
+    const r = await rollback({ stack: STACK });
+    expect(r.to).toMatchObject({ liveSlot: "blue", slots: { blue: { release: "v1" }, green: { release: "v2" } } });
+    const skipped = r.steps.filter((s) => s.name === "traffic first");
+    expect(skipped.length).toBeGreaterThan(0);
+    for (const s of skipped) expect(s.status).toBe("skipped");
+    expect(skipped.at(-1)?.detail).toMatch(/warm slot blue does not serve v1 .*: the update starts it again \(refresh first\)/);
+    expect(r.trafficMovedMs).toBeUndefined();
+    expect(await versionAt(env.url)).toBe("v1");
+    const s = await status(STACK);
+    expect(s.consistent).toBe(true);
+    expect(s.healthy).toBe(true);
+  });
+
   it("a concurrent deploy of the same stack is refused, naming the holder", async () => {
     const first = deploy({ stack: STACK, release: "v5" });
     await new Promise((r) => setTimeout(r, 200));
