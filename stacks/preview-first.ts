@@ -1,38 +1,16 @@
-import * as fs from "node:fs";
 import { localPlatformTypes } from "../components/fly/contract";
 import type { StackConfig } from "../infra/config/schema";
 import { checkedTypes, typeMatches } from "../policies/checked-types";
 import { type Finding, formatFinding, types } from "../policies/rules/common";
 import { checkHealthGate, type HealthGateThresholdsConfig } from "../policies/rules/health-gate-thresholds";
-import { UsageError } from "./usage-error";
+import { isObject, type PolicyConfig } from "./policy-config";
 
 type Level = "mandatory" | "advisory" | "disabled";
-type PolicyConfig = Record<string, unknown>;
 
 /** A rule's level in a policy config file: a bare level, or an object's `enforcementLevel`; absent means the pack's default, mandatory. */
 function levelOf(entry: unknown): Level {
   const level = typeof entry === "string" ? entry : isObject(entry) ? entry.enforcementLevel : undefined;
   return level === "advisory" || level === "disabled" ? level : "mandatory";
-}
-
-/**
- * A stack's policy config file, read before anything else happens: a file that is not a JSON
- * object is one clear message naming it (the engine would otherwise fail on it mid-command).
- */
-export function readPolicyConfig(file: string | undefined): PolicyConfig | undefined {
-  if (file === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new UsageError(`${file}: expected the stack's policy config as JSON, found ${err instanceof SyntaxError ? `invalid JSON (${err.message})` : `an unreadable file (${(err as Error).message})`}`);
-  }
-  if (!isObject(parsed)) throw new UsageError(`${file}: expected a JSON object of policy name → level or settings, found ${Array.isArray(parsed) ? "an array" : typeof parsed}`);
-  return parsed;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 /**

@@ -15,7 +15,8 @@ import { trafficSwitchFor, warmSlotProblem } from "./traffic";
 import { parseTrafficSwitchSpec } from "./traffic-spec";
 import { recordedTraffic, switchToWarmFromRecord, warmSwitchMatches, type RecordedTraffic, type WarmSwitch } from "./warm-switch";
 import { readDeployed, upTo } from "./update";
-import { openStack, projectDir, HISTORY_PAGE } from "./workspace";
+import { readPolicyConfig } from "./policy-config";
+import { openStack, policyPackFor, projectDir, HISTORY_PAGE } from "./workspace";
 
 export interface RollbackOptions {
   stack: string;
@@ -112,6 +113,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   const workDir = opts.workDir ?? projectDir;
   const file = readStackFile(workDir, opts.stack);
   const reporting = reportConfigFrom(); // a malformed webhook URL or repository stops here, before the lock
+  readPolicyConfig(policyPackFor(opts.stack, workDir)?.config); // and a malformed policy config, before traffic moves
   const log = new StepLog(opts.onStep);
   return withDeployLock(workDir, opts.stack, "rollback", log, async (lock, store) => {
     // Every rollback that got the lock leaves a record: "rolled back", or "failed" with why.

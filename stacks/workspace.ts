@@ -2,6 +2,7 @@ import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { readPolicyConfig } from "./policy-config";
 
 /** The project's root: where Pulumi.yaml lives. */
 export const projectDir = path.resolve(__dirname, "..");
@@ -90,7 +91,8 @@ export interface Restore {
 export function engineOptions(stackName: string, workDir: string, onOutput?: (s: string) => void, restore?: Restore) {
   const packs = policyPackFor(stackName, workDir);
   if (packs && restore) {
-    const config = JSON.parse(fs.readFileSync(packs.config, "utf8")) as Record<string, Record<string, unknown> | string>;
+    // A malformed file is one message naming it, as a deploy's is (stacks/policy-config.ts).
+    const config = readPolicyConfig(packs.config) ?? {};
     // Every guardrail meant for forward deploys hears of it: the deploy window, promotion (a revert
     // or rollback puts back a release that already ran; it is never a promotion), and the canary
     // requirement (a restore switches at once).

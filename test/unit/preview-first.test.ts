@@ -3,7 +3,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { projectDir } from "../../stacks/workspace";
-import { policyPreflight as preflightOf, readPolicyConfig } from "../../stacks/preview-first";
+import { readPolicyConfig } from "../../stacks/policy-config";
+import { policyPreflight as preflightOf } from "../../stacks/preview-first";
 import { readStackFile } from "../../stacks/stack-file";
 
 const committed = (stack: string) => path.join(projectDir, "policies", "config", `${stack}.json`);
