@@ -1,5 +1,5 @@
 import type { BackendStore } from "./backend-store";
-import { otherSlot } from "../infra/config/delivery";
+import { SLOTS, otherSlot } from "../components/bluegreen/slots";
 import { liveSpec, sameSpec, type DeliveryState } from "./plan";
 import { latestRecord, type DeploymentRecord } from "./record-format";
 import { parseTrafficSwitchSpec } from "./traffic-spec";
@@ -14,7 +14,7 @@ export function recordedTraffic(outputs: Record<string, { value: unknown }>, del
     const urls = outputs.slotUrls?.value;
     if (!spec || typeof urls !== "object" || urls === null) return undefined;
     const slotUrls = Object.fromEntries(
-      Object.entries(urls).filter((e): e is [string, string] => (e[0] === "blue" || e[0] === "green") && typeof e[1] === "string"),
+      Object.entries(urls).filter((e): e is [string, string] => (SLOTS as readonly string[]).includes(e[0]) && typeof e[1] === "string"),
     );
     return { delivery, switch: spec, slotUrls };
   } catch {
@@ -72,5 +72,5 @@ export async function switchToWarmFromRecord(
 /** Whether the early switch made what the rollback chose from the engine's history live. */
 export function warmSwitchMatches(early: WarmSwitch, current: DeliveryState | undefined, next: DeliveryState): boolean {
   if (!current || current.liveSlot !== early.from.liveSlot || next.liveSlot !== early.to.liveSlot) return false;
-  return sameSpec(current.slots.blue, early.from.slots.blue) && sameSpec(current.slots.green, early.from.slots.green) && sameSpec(liveSpec(next), liveSpec(early.to));
+  return SLOTS.every((slot) => sameSpec(current.slots[slot], early.from.slots[slot])) && sameSpec(liveSpec(next), liveSpec(early.to));
 }
