@@ -102,8 +102,8 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   const spec = parseTrafficSwitchSpec(outputs.trafficSwitch?.value, `stack ${stackName}: output trafficSwitch`);
   const router = spec ? trafficSwitchFor(spec) : undefined;
   // Canary steps (or a driver that died in them) split traffic: no one slot is live, and status says so.
-  const split = (await router?.split?.().catch(() => false)) ?? false;
-  const asked = split ? SPLIT : await router?.live().catch(() => undefined);
+  const routing = router?.routing ? await router.routing().catch(() => undefined) : undefined;
+  const asked = routing ? (routing.split ? SPLIT : routing.live) : await router?.live().catch(() => undefined);
   // A router that cannot be asked (Fly's cordons) is read from what users are served instead.
   const current = asked === undefined && url ? await deployedState(stack) : undefined;
   const served = current && url ? await servedSlot(url, current) : undefined;

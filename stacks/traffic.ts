@@ -14,10 +14,11 @@ export interface TrafficSwitch {
    */
   failedOver?(): Promise<string | undefined>;
   /**
-   * Whether live traffic is split between both slots now: canary steps under way, or left so by a
-   * driver that died during them. Absent where the router has no canary.
+   * The live slot and whether live traffic is split between both slots now (canary steps under
+   * way, or left so by a driver that died during them), in one read of the router. Absent where
+   * the router has no canary.
    */
-  split?(): Promise<boolean>;
+  routing?(): Promise<{ live?: SlotName; split: boolean }>;
 }
 
 type RemoteKind = Exclude<TrafficSwitchSpec["kind"], "local">;
@@ -44,7 +45,10 @@ export function trafficSwitchFor(spec: TrafficSwitchSpec): TrafficSwitch {
         pointAt: (slot) => setLiveSlot(spec.socketPath, slot),
         live: () => readLiveSlot(spec.socketPath),
         failedOver: () => liveSlotFailedOver(spec.socketPath),
-        split: async () => (await readRouting(spec.socketPath)).canary,
+        routing: async () => {
+          const r = await readRouting(spec.socketPath);
+          return { live: r.live, split: r.canary };
+        },
       };
     case "fly":
       if (!factories.fly) throw new Error("the fly traffic switch is not registered (import stacks/fly-switch)");
