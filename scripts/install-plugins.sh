@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Pulumi resource plugins of the provider packages package.json depends on
-# (@pulumi/github, @pulumi/cloudflare, @pulumi/docker, …), at the versions package-lock.json pins.
+# (@pulumi/github, @pulumi/cloudflare, …), at the versions package-lock.json pins.
 #
 # Why: the engine runs with PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true (scripts/engine.sh), so
 # nothing downloads a plugin on first use; a runner that previews or deploys staging or production
