@@ -58,7 +58,7 @@ export const flyAppProvider: pulumi.dynamic.ResourceProvider<FlyAppInputs, FlyAp
 
 export type FlyAppResourceArgs = { [K in keyof FlyAppInputs]: pulumi.Input<FlyAppInputs[K]> };
 
-/** A Fly app (dynamic type `FlyApp`). The component that composes a whole environment is `FlyApp` in fly-app.ts. */
+/** A Fly app (dynamic type `FlyApp`). An environment declares it through `FlyAppCore` in fly-app.ts. */
 export class FlyAppResource extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
   declare readonly org: pulumi.Output<string>;

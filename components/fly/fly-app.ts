@@ -4,9 +4,8 @@ import { FlyCertificate } from "./certificate";
 import type { FlyHttpCheck, FlyMachineConfig } from "./contract";
 import { FlyIpAssignment } from "./ip";
 import { FlyMachine } from "./machine";
-import { assertPinnedImage, featureEnv, slotLayout, slots, type Slot } from "./plan";
+import { slotLayout, type Slot } from "./plan";
 import { FlyAppSecrets } from "./secrets";
-import { DEFAULT_HEALTH_PATH } from "../bluegreen/probe";
 
 /**
  * The Fly settings the components take. Declared here, not derived from the stack config's schema,
@@ -21,27 +20,6 @@ export interface FlyConfig {
   size: { cpuKind: "shared" | "performance"; cpus: number; memoryMb: number };
   internalPort: number;
   router: "cordon" | "cloudflare";
-}
-
-export interface FlyAppArgs {
-  /** The parsed `fly` config section (org, app, regions, machinesPerSlot, size, internalPort). */
-  readonly fly: FlyConfig;
-  /** The image each slot runs, pinned by digest (`registry.fly.io/<app>@sha256:…`, e.g. Image.repoDigest). */
-  readonly releases: { readonly blue: pulumi.Input<string>; readonly green: pulumi.Input<string> };
-  /** Which slot takes live traffic: the other slot's machines are created cordoned. */
-  readonly liveSlot: Slot;
-  /** Feature flags, passed to the app as `FLAG_<NAME>=true|false`. @default {} */
-  readonly features?: Record<string, boolean>;
-  /** Further plain environment variables (never secrets). @default {} */
-  readonly env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-  /** App secrets, name → value; stored as Pulumi secrets and sent to Fly's secret store only. */
-  readonly secrets: pulumi.Input<Record<string, string>>;
-  /** Public hostname of the environment: an ACME certificate is requested for it. */
-  readonly hostname: pulumi.Input<string>;
-  /** Path of the app's HTTP health check. @default "/healthz" */
-  readonly healthPath?: string;
-  /** How long a machine update may take to start and pass its checks. @default 120000 */
-  readonly updateDeadlineMs?: number;
 }
 
 /** The machine config of one slot: everything but the image and slot metadata is shared. */
@@ -147,83 +125,6 @@ export function declareSlotMachines(prefix: string, args: SlotMachinesArgs, opts
         opts,
       ),
   );
-}
-
-/**
- * One Fly environment: the app, two blue/green slots of machines (`<app>-<slot>-<i>`, spread
- * round-robin over the regions), its secrets, a shared IPv4 and an IPv6, and a certificate
- * for the hostname. Machines of the idle slot start cordoned; the router flips cordons later.
- */
-export class FlyApp extends pulumi.ComponentResource {
-  /** The Fly app's name. */
-  readonly appName: pulumi.Output<string>;
-  /** Machine ids per slot, in index order. */
-  readonly machineIds: pulumi.Output<Record<Slot, string[]>>;
-  /** The machines per slot. */
-  readonly machines: Record<Slot, FlyMachine[]>;
-  readonly ipv4: pulumi.Output<string>;
-  readonly ipv6: pulumi.Output<string>;
-  readonly certificateStatus: pulumi.Output<string>;
-  /** Names of the secrets Flightdeck manages (values never leave the secrets resource). */
-  readonly secretNames: pulumi.Output<string[]>;
-
-  constructor(name: string, args: FlyAppArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("flightdeck:fly:FlyApp", name, {}, opts);
-    // Fail before creating anything: slots and images must be usable.
-    if (!slots.includes(args.liveSlot)) throw new Error(`FlyApp ${name}: liveSlot must be "blue" or "green", got ${JSON.stringify(args.liveSlot)}`);
-    for (const slot of slots) {
-      const img = args.releases?.[slot];
-      if (img === undefined) throw new Error(`FlyApp ${name}: releases.${slot} is missing; give each slot an image digest`);
-      if (typeof img === "string") assertPinnedImage(img, `FlyApp ${name}: releases.${slot}`);
-    }
-    const fly = args.fly;
-    const healthPath = args.healthPath ?? DEFAULT_HEALTH_PATH;
-    const updateDeadlineMs = args.updateDeadlineMs ?? 120_000;
-
-    const shared = declareAppResources(name, { fly, secrets: args.secrets, hostname: args.hostname }, this);
-    const appName = shared.app.name;
-
-    const env = pulumi.output(args.env ?? {}).apply((e) => ({ ...e, ...featureEnv(args.features ?? {}) }));
-
-    const machines = {} as Record<Slot, FlyMachine[]>;
-    for (const slot of slots) {
-      machines[slot] = declareSlotMachines(
-        name,
-        {
-          fly,
-          appName,
-          slot,
-          image: args.releases[slot],
-          env,
-          healthPath,
-          updateDeadlineMs,
-          cordoned: slot !== args.liveSlot,
-        },
-        // Secrets first, so a machine boots with them.
-        { parent: this, dependsOn: [shared.secrets] },
-      );
-    }
-    const [v4, v6, cert, secrets] = [shared.ipv4, shared.ipv6, shared.certificate, shared.secrets];
-
-    this.appName = appName;
-    this.machines = machines;
-    this.machineIds = pulumi.all({
-      blue: pulumi.all(machines.blue.map((m) => m.id)),
-      green: pulumi.all(machines.green.map((m) => m.id)),
-    }) as pulumi.Output<Record<Slot, string[]>>;
-    this.ipv4 = v4.ip;
-    this.ipv6 = v6.ip;
-    this.certificateStatus = cert.status;
-    this.secretNames = secrets.names;
-    this.registerOutputs({
-      appName: this.appName,
-      machineIds: this.machineIds,
-      ipv4: this.ipv4,
-      ipv6: this.ipv6,
-      certificateStatus: this.certificateStatus,
-      secretNames: this.secretNames,
-    });
-  }
 }
 
 export interface FlyAppCoreArgs {

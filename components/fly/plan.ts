@@ -1,7 +1,7 @@
 /**
- * Pure decisions behind Flightdeck's Fly resources: image pinning, region placement, the slot
- * layout of a FlyApp, and what a change to a machine means (update in place or replace).
- * No I/O here: the providers and the component call these, and tests call them directly.
+ * Pure decisions behind Flightdeck's Fly resources: image pinning, region placement, the layout
+ * of a slot's machines, and what a change to a machine means (update in place or replace).
+ * No I/O here: the providers and the components call these, and tests call them directly.
  */
 import type { FlyMachineConfig, FlyMachineInputs } from "./contract";
 import type { SlotName } from "../bluegreen/slots";

@@ -1,17 +1,20 @@
 /**
- * One Fly environment on the real Pulumi engine (Automation API) against the Fly API test server:
- * up, an in-place image update, a secret change that never reaches state or output in plaintext,
- * refresh after an out-of-band change, destroy to an empty server.
+ * One Fly environment as the shipped program composes it (FlyAppCore + BlueGreen over flyPlatform,
+ * as infra/cloud.ts does; the program is test/programs/fly-bluegreen) on the real Pulumi engine
+ * (Automation API) against the Fly API test server: up, an in-place image update, a secret change
+ * that never reaches state or output in plaintext, refresh after an out-of-band change, destroy to
+ * an empty server. test/integration/fly-bluegreen.test.ts covers releases, the gate and the switch.
  */
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TrafficSwitchSpec } from "../../components/bluegreen/platform";
 import { FakeFly } from "../fly-api/server";
 import { flySection } from "../support/fly-fixtures";
 
-const workDir = path.resolve(__dirname, "../programs/fly-env");
+const workDir = path.resolve(__dirname, "../programs/fly-bluegreen");
 const stackName = `test-fly-${process.pid}`;
 const app = "fd-itest";
 const digest = (c: string) => `registry.fly.io/${app}@sha256:${c.repeat(64)}`;
@@ -22,16 +25,24 @@ let stack: Stack;
 const output: string[] = [];
 const onOutput = (s: string) => output.push(s);
 
+/** Blue live with release a, green warm with `green` (the previous release); the program sets FLAG_NEW_CHECKOUT=true. */
 async function setConfig(over: { green?: string; apiKey?: string } = {}) {
   await stack.setAllConfig({
     fly: { value: flySection(app) },
-    releases: { value: JSON.stringify({ blue: digest("a"), green: over.green ?? digest("a") }) },
+    release: { value: digest("a") },
     liveSlot: { value: "blue" },
-    features: { value: JSON.stringify({ new_checkout: true }) },
+    previousRelease: { value: over.green ?? digest("a") },
     hostname: { value: "itest.example.com" },
+    slotUrl: { value: fly.url },
+    healthGate: { value: JSON.stringify({ intervalMs: 100, timeoutMs: 1000, healthyThreshold: 2, unhealthyThreshold: 3, deadlineMs: 10_000 }) },
     secrets: { value: JSON.stringify({ DATABASE_URL: secretValues[0], API_KEY: over.apiKey ?? secretValues[1] }), secret: true },
   });
 }
+
+const machineIds = (outputs: Record<string, { value: unknown }>) => (outputs.trafficSwitch.value as Extract<TrafficSwitchSpec, { kind: "fly" }>).machines;
+
+/** POST requests the server answered 200, by path. */
+const answered = (re: RegExp) => fly.log.filter((r) => r.method === "POST" && r.status === 200 && re.test(r.path));
 
 /**
  * The state as the backend stores it: every file of this stack under the file backend (current
@@ -86,13 +97,23 @@ afterAll(async () => {
 describe("a Fly environment on the real engine", () => {
   let ids: { blue: string[]; green: string[] };
 
-  it("up creates the app, 2+2 machines over 2 regions (idle slot cordoned), secrets, IPs and the certificate", async () => {
+  it("up creates the app, 2+2 machines over 2 regions (all started out of rotation, the router puts the live slot in), secrets, IPs and the certificate", async () => {
     // A 429 and a 503 on the way: the providers retry them.
     fly.inject({ method: "POST", path: /^\/apps\/fd-itest\/machines$/, status: 429, times: 1 });
     fly.inject({ method: "GET", path: /^\/apps\/fd-itest\/secrets$/, status: 503, times: 1 });
     const res = await stack.up({ onOutput });
     expect(res.summary.result).toBe("succeeded");
-    ids = res.outputs.machineIds.value;
+    ids = machineIds(res.outputs);
+    // Every machine is created without service registration; only the live slot is uncordoned after.
+    const created = answered(/^\/apps\/fd-itest\/machines$/).map((r) => r.body as { name: string; skip_service_registration?: boolean });
+    expect(created.map((b) => `${b.name} ${b.skip_service_registration}`).sort()).toEqual([
+      "fd-itest-blue-0 true",
+      "fd-itest-blue-1 true",
+      "fd-itest-green-0 true",
+      "fd-itest-green-1 true",
+    ]);
+    const uncordoned = answered(/^\/apps\/fd-itest\/machines\/[^/]+\/uncordon$/).map((r) => r.path.split("/")[4]);
+    expect(uncordoned.sort()).toEqual([...ids.blue].sort());
     const machines = fly.machines(app);
     expect(machines.map((m) => `${m.name}@${m.region}${m.cordoned ? " cordoned" : ""}`).sort()).toEqual([
       "fd-itest-blue-0@ams",
@@ -113,7 +134,7 @@ describe("a Fly environment on the real engine", () => {
     expect(fly.violations).toEqual([]);
   });
 
-  it("a new image digest for the idle slot updates its machines in place: ids kept, new instances", async () => {
+  it("a new image digest for the idle slot updates its machines in place: ids kept, new instances, still out of rotation", async () => {
     const instances = ids.green.map((id) => fly.machine(app, id).instanceId);
     const blueInstances = ids.blue.map((id) => fly.machine(app, id).instanceId);
     await setConfig({ green: digest("b") });
@@ -121,7 +142,7 @@ describe("a Fly environment on the real engine", () => {
     expect(res.summary.resourceChanges).toMatchObject({ update: 2 });
     expect(res.summary.resourceChanges?.create ?? 0).toBe(0);
     expect(res.summary.resourceChanges?.replace ?? 0).toBe(0);
-    expect(res.outputs.machineIds.value).toEqual(ids);
+    expect(machineIds(res.outputs)).toEqual(ids);
     ids.green.forEach((id, i) => {
       expect(fly.machine(app, id).config.image).toBe(digest("b"));
       expect(fly.machine(app, id).instanceId).not.toBe(instances[i]);
@@ -148,7 +169,7 @@ describe("a Fly environment on the real engine", () => {
     expect(state).not.toContain(fly.token); // the Fly token is read per call, never stored
   });
 
-  it("refresh shows an out-of-band change as drift, and the next up undoes it", async () => {
+  it("refresh shows an out-of-band change to a live machine as drift, and the next up undoes it", async () => {
     fly.updateOutOfBand(app, ids.blue[0], (c) => ((c.env as Record<string, string>).FLAG_NEW_CHECKOUT = "false"));
     const refreshed = await stack.refresh({ onOutput });
     expect(refreshed.summary.resourceChanges).toMatchObject({ update: 1 });

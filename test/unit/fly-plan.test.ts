@@ -53,6 +53,13 @@ describe("region fallback plan", () => {
       { slot: "green", index: 2, name: "web-green-2", region: "ams", fallbackRegions: ["iad"] },
     ]);
   });
+  it("with three regions, each machine's fallbacks are the other regions in order after its own", () => {
+    expect(slotLayout("web", "blue", 3, ["ams", "iad", "lhr"]).map((p) => [p.name, p.region, p.fallbackRegions])).toEqual([
+      ["web-blue-0", "ams", ["iad", "lhr"]],
+      ["web-blue-1", "iad", ["lhr", "ams"]],
+      ["web-blue-2", "lhr", ["ams", "iad"]],
+    ]);
+  });
 });
 
 describe("image pinning", () => {

@@ -84,6 +84,19 @@ describe("staging (committed stack file, first deploy)", () => {
     ]);
   });
 
+  it("a machine runs the release as its image, reports it (APP_VERSION, metadata), gets the flags as FLAG_ env and the HTTP check on the gate's path", () => {
+    const configs = ofType(run.registered, machineType).map((m) => m.inputs.config as FlyMachineConfig);
+    expect(configs).toHaveLength(1);
+    const [c] = configs;
+    expect(c.image).toBe(STAGING_RELEASE);
+    // Exactly these: Pulumi.staging.yaml's flags and the release, nothing else (no secret) in env.
+    expect(c.env).toEqual({ APP_VERSION: STAGING_RELEASE, FLAG_DARK_MODE: "false", FLAG_NEW_CHECKOUT: "true" });
+    expect(c.metadata).toEqual({ flightdeck_slot: "blue", flightdeck_release: STAGING_RELEASE });
+    expect(c.services?.[0].checks?.[0]).toMatchObject({ type: "http", path: "/healthz", port: 8080 });
+    expect(c.checks?.health).toMatchObject({ type: "http", path: "/healthz", port: 8080 });
+    expect(c.guest).toEqual({ cpu_kind: "shared", cpus: 1, memory_mb: 256 });
+  });
+
   it("without a previous release there is no other slot", () => {
     expect(machines(run, "green")).toEqual([]);
   });
@@ -139,6 +152,28 @@ describe("production (committed stack file, previous release warm)", () => {
     expect(machines(run, "green").map((m) => `${m.name}@${m.region} ${m.image === PREVIOUS ? "previous" : m.image}`)).toEqual([
       "flightdeck-production-green-0@ams previous",
       "flightdeck-production-green-1@iad previous",
+    ]);
+  });
+
+  it("machines go round-robin over the regions, each falling back to the others, and all start out of rotation", () => {
+    expect(ofType(run.registered, machineType).map((m) => [m.inputs.name, m.inputs.region, m.inputs.fallbackRegions, m.inputs.cordoned])).toEqual([
+      ["flightdeck-production-blue-0", "ams", ["iad"], true],
+      ["flightdeck-production-blue-1", "iad", ["ams"], true],
+      ["flightdeck-production-green-0", "ams", ["iad"], true],
+      ["flightdeck-production-green-1", "iad", ["ams"], true],
+    ]);
+  });
+
+  it("each slot's machines name their own slot and release in metadata and APP_VERSION", () => {
+    const tags = ofType(run.registered, machineType).map((m) => {
+      const c = m.inputs.config as FlyMachineConfig;
+      return [c.metadata, c.env?.APP_VERSION];
+    });
+    expect(tags).toEqual([
+      [{ flightdeck_slot: "blue", flightdeck_release: PRODUCTION_RELEASE }, PRODUCTION_RELEASE],
+      [{ flightdeck_slot: "blue", flightdeck_release: PRODUCTION_RELEASE }, PRODUCTION_RELEASE],
+      [{ flightdeck_slot: "green", flightdeck_release: PREVIOUS }, PREVIOUS],
+      [{ flightdeck_slot: "green", flightdeck_release: PREVIOUS }, PREVIOUS],
     ]);
   });
 
