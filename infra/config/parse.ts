@@ -92,7 +92,7 @@ function problemsOf(error: z.ZodError, raw: Record<string, unknown>): ConfigProb
 }
 
 /** Namespaces a stack file may hold: ours, the engine's, and the providers' the program uses. */
-export const KNOWN_NAMESPACES = ["flightdeck", "pulumi", "github", "cloudflare", "docker", "command"] as const;
+export const KNOWN_NAMESPACES = ["flightdeck", "pulumi", "github", "cloudflare"] as const;
 
 /** Keys in an unknown namespace (a typo such as `flightdek:` would otherwise be ignored silently). */
 export function unknownNamespaceProblems(keys: readonly string[]): ConfigProblem[] {
