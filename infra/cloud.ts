@@ -18,6 +18,8 @@ import { checkFeatureFlags, type Features } from "./features";
 export interface CloudContext {
   projectDir: string;
   stack: string;
+  /** The slot live before this update and after it (infra/deployed.ts): its machines stay in rotation. */
+  liveThroughout?: SlotName;
 }
 
 /**
@@ -90,6 +92,7 @@ export function cloudEnvironment(config: CloudConfig, deployed: DeliveryState, c
       slotFly,
       url,
       healthPath: config.healthGate.path,
+      inRotation: ctx.liveThroughout,
       dependsOn: [core.secrets],
     }),
   });

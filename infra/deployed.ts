@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONFIG_NAMESPACE, StackConfigError, stackFileName } from "./config/parse";
 import { initialDelivery, parseDeliveryState, slotSpecFromConfig, type DeliveryState } from "./config/delivery";
 import { appSecretValues } from "./config/load";
-import type { StackConfig } from "./config/schema";
+import { slotName, type SlotName, type StackConfig } from "./config/schema";
 
 /** The stack output the driver, status and a plain `pulumi up` read the delivery state from. */
 export const DELIVERY_OUTPUT = "delivery";
@@ -29,12 +29,15 @@ async function ownOutput(name: string): Promise<unknown> {
  *    back to a placeholder or changing a running slot in place;
  * 3. for a stack that never ran: the config's `release` on blue.
  */
-export async function resolveDelivery(config: StackConfig): Promise<DeliveryState> {
+export async function resolveDelivery(config: StackConfig): Promise<ResolvedDelivery> {
   // Read on every update, the driver's included: the invoke's default provider must be in the
   // state of every update alike, or each plain preview would show it as a change.
   const recorded = await ownOutput(DELIVERY_OUTPUT);
-  if (config.delivery) return config.delivery;
-  if (recorded !== undefined) return parseDeliveryState(recorded, `stack ${pulumi.getStack()}: output ${DELIVERY_OUTPUT}`);
+  if (config.delivery) return { delivery: config.delivery, liveThroughout: liveThroughout(recordedLiveSlot(recorded), config.delivery) };
+  if (recorded !== undefined) {
+    const delivery = parseDeliveryState(recorded, `stack ${pulumi.getStack()}: output ${DELIVERY_OUTPUT}`);
+    return { delivery, liveThroughout: delivery.liveSlot };
+  }
   if (config.release === undefined) {
     throw new StackConfigError(stackFileName(pulumi.getStack()), [
       {
@@ -45,5 +48,26 @@ export async function resolveDelivery(config: StackConfig): Promise<DeliveryStat
     ]);
   }
   // A first plain `up` starts the slot with the app secrets there are now: its spec says which.
-  return initialDelivery(slotSpecFromConfig(config, config.release, appSecretValues()));
+  return { delivery: initialDelivery(slotSpecFromConfig(config, config.release, appSecretValues())) };
+}
+
+export interface ResolvedDelivery {
+  /** What this update deploys. */
+  delivery: DeliveryState;
+  /**
+   * The slot that takes live traffic before this update and keeps it after: its machines are in
+   * the router's rotation now, and an in-place update of one (a drift repair) must keep it there.
+   * Undefined when the live slot changes (a deploy, a rollback) or nothing ran before.
+   */
+  liveThroughout?: SlotName;
+}
+
+/** The live slot the last update recorded, if its output says one (a malformed output is the driver's to report, not this). */
+function recordedLiveSlot(recorded: unknown): SlotName | undefined {
+  const parsed = slotName.safeParse(typeof recorded === "object" && recorded !== null ? Reflect.get(recorded, "liveSlot") : undefined);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function liveThroughout(before: SlotName | undefined, after: DeliveryState): SlotName | undefined {
+  return before === after.liveSlot ? before : undefined;
 }

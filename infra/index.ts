@@ -11,8 +11,8 @@ const config = loadStackConfig();
 const projectDir = path.resolve(__dirname, "..");
 
 export = (async () => {
-  const delivery = await resolveDelivery(config);
-  const ctx = { projectDir, stack: pulumi.getStack() };
+  const { delivery, liveThroughout } = await resolveDelivery(config);
+  const ctx = { projectDir, stack: pulumi.getStack(), liveThroughout };
   switch (config.environment) {
     case "local":
       return localEnvironment(config, delivery, ctx);

@@ -77,7 +77,12 @@ export interface FlyMachineInputs {
   config: FlyMachineConfig;
   /** How long an update may wait for the new instance to start and pass its checks. */
   updateDeadlineMs: number;
-  /** Start cordoned (out of rotation): the blue/green router uncordons the live slot. */
+  /**
+   * Out of rotation: created without its services registered (then cordoned once healthy), and
+   * updated so (a new release reaches an idle slot's machine without traffic). The blue/green router
+   * uncordons the live slot; a machine of the slot live throughout an update is declared in
+   * rotation, so its update (a drift repair) keeps it serving.
+   */
   cordoned?: boolean;
 }
 

@@ -214,6 +214,8 @@ export const flyMachineProvider: pulumi.dynamic.ResourceProvider<FlyMachineInput
         headers: { "fly-machine-lease-nonce": nonce },
         // An idle-slot machine stays out of rotation through its update: without the flag, Fly may
         // register its services again and the new release would take live traffic before the gate.
+        // A machine declared in rotation (its slot live throughout the update) is updated without
+        // it, so a drift repair does not take a live machine out of rotation.
         body: { config: news.config, region: olds.placedRegion, ...(news.cordoned ? { skip_service_registration: true } : {}) },
       });
       const healthy = await waitHealthy(news, id, res.body.instance_id ?? "", deadline);

@@ -31,6 +31,13 @@ export interface FlyPlatformArgs {
   readonly healthPath?: string;
   /** How long a machine update may take to start and pass its checks. @default 120000 */
   readonly updateDeadlineMs?: number;
+  /**
+   * The slot whose machines are in Fly's rotation now and stay there through this update (live
+   * before it and after it). Its machines are declared in rotation, so an in-place update of one
+   * (a drift repair) keeps serving instead of coming back cordoned. Every other machine is created
+   * and updated out of rotation: only the router, after the gate, puts a slot in. @default none
+   */
+  readonly inRotation?: SlotName;
   /** What machines wait for (the app secrets, so they boot with them). @default [] */
   readonly dependsOn?: pulumi.Resource[];
 }
@@ -51,8 +58,9 @@ export function flyPlatform(args: FlyPlatformArgs): BlueGreenPlatform {
           env: args.slotEnv?.[slot] ?? args.env,
           healthPath: args.healthPath ?? DEFAULT_HEALTH_PATH,
           updateDeadlineMs: args.updateDeadlineMs ?? 120_000,
-          // Every machine starts out of rotation: only the router, after the gate, puts a slot in.
-          cordoned: true,
+          // Out of rotation unless the slot is live throughout this update: only the router,
+          // after the gate, puts a slot in.
+          cordoned: slot !== args.inRotation,
         },
         { parent, dependsOn: args.dependsOn ?? [] },
       );

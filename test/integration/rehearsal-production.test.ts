@@ -182,6 +182,27 @@ describe("rehearsal: production, the shipped program on the real engine", () => 
     expect(held).toMatch(/RepositoryRuleset/);
   });
 
+  it("a live machine changed out of band: drift names the fix, and up --refresh puts it back in place, never out of rotation", async () => {
+    const app = r.fly.apps.get(r.app)!;
+    const inRotation = () => [...app.machines.values()].filter((m) => !m.cordoned).map((m) => m.id).sort();
+    const live = inRotation();
+    expect(live).toHaveLength(2);
+    const before = load!.tally.failed;
+    r.fly.updateOutOfBand(r.app, live[0]!, (c) => ((c.env as Record<string, string>).CHANGED_BY_HAND = "yes"));
+    const drift = await r.cli("drift", "--stack", STACK);
+    expect(drift.exitCode).not.toBe(0);
+    expect(drift.all).toMatch(new RegExp(`npm run flightdeck -- up --stack ${STACK} --refresh`));
+
+    const repair = await r.cli("up", "--stack", STACK, "--refresh");
+    expect(repair.exitCode, repair.all).toBe(0);
+    expect(app.machines.get(live[0]!)!.config.env).not.toHaveProperty("CHANGED_BY_HAND");
+    // Repaired in place, and still serving: the machine was updated with its services registered.
+    expect(inRotation()).toEqual(live);
+    expect(load!.tally.failed - before).toBe(0);
+    expect(await r.status()).toMatchObject({ release: releases.r1, healthy: true, consistent: true });
+    expect((await r.cli("drift", "--stack", STACK)).exitCode).toBe(0);
+  }, DEPLOY_TIMEOUT_MS);
+
   it("every request of the steady load was counted, by the load and by the emulated proxy", async () => {
     const running = load!;
     load = undefined; // stopped here, whatever the assertions say

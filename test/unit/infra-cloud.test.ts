@@ -43,12 +43,15 @@ interface Run {
 }
 
 /** Runs the program for a stack file's `flightdeck:*` config (objects JSON-encoded, as the engine passes them). */
-async function runProgram(stack: string, raw: Record<string, unknown>): Promise<Run> {
+async function runProgram(stack: string, raw: Record<string, unknown>, recordedDelivery?: unknown): Promise<Run> {
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) config[`flightdeck:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   config["flightdeck:appSecrets"] = JSON.stringify({ DATABASE_URL: "postgres://u:pw-app@db/app" });
   config["flightdeck:environmentSecrets"] = JSON.stringify({ DEPLOY_HOOK: "hook-secret" });
-  const registered = installMocks({ stack, config, invoke });
+  // What the stack's last update recorded, as the engine's readStackOutputs answers the program.
+  const withRecorded = (token: string, args: Record<string, unknown>) =>
+    token === "pulumi:pulumi:readStackOutputs" && recordedDelivery !== undefined ? { outputs: { delivery: recordedDelivery } } : invoke(token, args);
+  const registered = installMocks({ stack, config, invoke: withRecorded });
   routerOpts.length = 0;
   vi.resetModules();
   const outputs = await importProgram();
@@ -229,5 +232,25 @@ describe("an image not pinned by digest", () => {
     const images = ofType(run.registered, machineType).map((m) => (m.inputs.config as FlyMachineConfig).image);
     expect(images.length).toBeGreaterThan(0);
     expect(new Set(images)).toEqual(new Set(["registry.fly.io/flightdeck-staging:latest"]));
+  });
+});
+
+describe("machines in rotation (production, committed stack file)", () => {
+  const recorded = (liveSlot: "blue" | "green") => (deployedConfig("production", PRODUCTION_RELEASE, liveSlot, PREVIOUS) as { delivery: unknown }).delivery;
+
+  it("the slot live before the update and after it is declared in rotation, so a drift repair keeps it serving; the other stays out", async () => {
+    const run = await runProgram("production", deployedConfig("production", PRODUCTION_RELEASE, "blue", PREVIOUS), recorded("blue"));
+    expect(machines(run, "blue").map((m) => m.cordoned)).toEqual([false, false]);
+    expect(machines(run, "green").map((m) => m.cordoned)).toEqual([true, true]);
+  });
+
+  it("a slot that becomes live in this update stays out of rotation until the router, after the gate", async () => {
+    const run = await runProgram("production", deployedConfig("production", PRODUCTION_RELEASE, "green", PREVIOUS), recorded("blue"));
+    expect([...machines(run, "blue"), ...machines(run, "green")].map((m) => m.cordoned)).toEqual([true, true, true, true]);
+  });
+
+  it("nothing recorded (a first deploy): every machine starts out of rotation", async () => {
+    const run = await runProgram("production", deployedConfig("production", PRODUCTION_RELEASE, "blue", PREVIOUS));
+    expect([...machines(run, "blue"), ...machines(run, "green")].map((m) => m.cordoned)).toEqual([true, true, true, true]);
   });
 });
