@@ -49,10 +49,11 @@ program
   .command("up")
   .description("Bring a stack to its config as it is (the local stack by default) and print its URL.")
   .option(...stackOption)
-  .action(async (opts: { stack: string }) => {
+  .option("--refresh", "refresh first, so what changed out of band (what `drift` reports) is put back", false)
+  .action(async (opts: { stack: string; refresh: boolean }) => {
     // The policy pack runs on this up like on every other the project makes. The stack keeps what
     // its slots run (infra/deployed.ts): a config change to them ships with `deploy`.
-    const outputs = await upAsIs({ stack: opts.stack, onStep: printStep, onEngineOutput: (s) => process.stdout.write(s) });
+    const outputs = await upAsIs({ stack: opts.stack, refresh: opts.refresh, onStep: printStep, onEngineOutput: (s) => process.stdout.write(s) });
     const url = outputs.url?.value;
     console.log(`\n${opts.stack} is up${url ? `: ${String(url)}` : ""}`);
   });

@@ -114,7 +114,7 @@ export function formatDrift(report: DriftReport): string {
   }
   lines.push(
     `DRIFT: ${report.drifted.length} resource(s) of ${report.stack} differ; ` +
-      `an up or a deploy puts the program's state back; \`pulumi refresh\` accepts the world's instead`,
+      `\`npm run flightdeck -- up --stack ${report.stack} --refresh\` puts the program's state back; \`pulumi refresh\` accepts the world's instead`,
   );
   return lines.join("\n");
 }

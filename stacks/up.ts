@@ -13,6 +13,11 @@ import { openStack, projectDir } from "./workspace";
 export interface UpOptions {
   stack: string;
   workDir?: string;
+  /**
+   * Refresh first: the engine compares the program with its state, so a change made out of band
+   * (what `drift` reports) is put back only once a refresh has written it into the state.
+   */
+  refresh?: boolean;
   onStep?: (s: StepRecord) => void;
   onEngineOutput?: (s: string) => void;
 }
@@ -48,7 +53,11 @@ export async function upAsIs(opts: UpOptions): Promise<Record<string, { value: u
         delivery = initialDelivery(await desiredSpec(stack, file, release, undefined));
       }
       const ready = delivery;
-      outputs = await log.run("up", () => upTo(stack!, file, ready, "up", { workDir, onEngineOutput: opts.onEngineOutput }), () => `${describeDelivery(ready)}`);
+      outputs = await log.run(
+        opts.refresh ? "refresh, up" : "up",
+        () => upTo(stack!, file, ready, opts.refresh ? "up --refresh" : "up", { workDir, refresh: opts.refresh, onEngineOutput: opts.onEngineOutput }),
+        () => `${describeDelivery(ready)}`,
+      );
     } catch (err) {
       await record.finish(
         { outcome: "failed", reason: firstLine(err), release: delivery ? liveSpec(delivery).release : undefined, previousRelease, liveSlot: delivery?.liveSlot },
