@@ -1,11 +1,15 @@
 /**
  * Scheduled health probe (.github/workflows/health.yml): is the stack's live URL healthy, and does
- * it serve the release its state says (`status`)? On failure: one notice to
- * FLIGHTDECK_NOTIFY_WEBHOOK_URL (stacks/report/notice.ts) and exit 1, so the run fails visibly.
+ * it serve the release its state says (`status`)? A failure is told to FLIGHTDECK_NOTIFY_WEBHOOK_URL
+ * (stacks/report/notice.ts) when it starts, hourly while it lasts, and its end once (what the last
+ * run saw is kept beside the state: stacks/report/probe-memory.ts); every failed run exits 1, so it
+ * fails visibly.
  *
  *   scripts/engine.sh tsx scripts/health-probe.ts --stack production
  */
+import { backendStore } from "../stacks/backend-store";
 import { openStack, projectDir } from "../stacks/workspace";
+import { storeMemory } from "../stacks/report/probe-memory";
 import { secretsOf } from "../stacks/records";
 import { reportConfigFrom } from "../stacks/report";
 import { healthProbe } from "../stacks/report/probe";
@@ -26,6 +30,10 @@ async function main(): Promise<void> {
   const cfg = reportConfigFrom();
   const file = readStackFile(projectDir, stack);
   const { healthGate } = file.config;
+  // What the last run saw lives beside the state (file or Postgres backend), so an outage is told
+  // when it starts, hourly while it lasts, and when it ends. Elsewhere every failed run notifies.
+  const store = backendStore(projectDir);
+  const memory = store.besideState ? storeMemory(store, stack) : undefined;
   const result = await healthProbe(
     stack,
     async () => {
@@ -35,12 +43,16 @@ async function main(): Promise<void> {
     },
     { path: healthGate.path, expectedStatus: healthGate.expectedStatus, timeoutMs: Math.max(healthGate.timeoutMs, 5000) },
     cfg,
-  );
+    undefined,
+    memory,
+  ).finally(() => store.close());
   console.log(`${result.ok ? "HEALTHY" : "UNHEALTHY"}: ${stack}: ${result.detail}`);
-  if (!result.ok) {
-    console.log(cfg.webhookUrl ? (result.noticeProblem ? `WARNING: ${result.noticeProblem}` : "failure notice sent") : "no FLIGHTDECK_NOTIFY_WEBHOOK_URL: no notice sent");
-    process.exitCode = 1;
-  }
+  if (!memory) console.log(`no memory between runs (${store.where} is not beside the state): every failed run notifies`);
+  if (result.memoryProblem) console.log(`WARNING: what this run saw was not remembered: ${result.memoryProblem}`);
+  if (result.notice) console.log(result.noticeProblem ? `WARNING: ${result.noticeProblem}` : `notice sent: ${result.notice}`);
+  else if (result.quiet) console.log(`no notice: ${result.quiet}`);
+  else if (!result.ok && !cfg.webhookUrl) console.log("no FLIGHTDECK_NOTIFY_WEBHOOK_URL: no notice sent");
+  if (!result.ok) process.exitCode = 1;
 }
 
 // Run as a script; imported (by its test), it only exports.
