@@ -176,8 +176,12 @@ describe("a Fly environment on the real engine", () => {
     expect(await stateText()).toContain('"FLAG_NEW_CHECKOUT":"false"');
     const preview = await stack.preview({ onOutput });
     expect(preview.changeSummary).toMatchObject({ update: 1 });
+    // Blue is live before this up and after it, as infra/cloud.ts would tell the platform.
+    await stack.setConfig("inRotation", { value: "blue" });
     await stack.up({ onOutput });
     expect((fly.machine(app, ids.blue[0]).config.env as Record<string, string>).FLAG_NEW_CHECKOUT).toBe("true");
+    // Repaired in place and still serving: updated with its services registered, not cordoned.
+    expect(fly.machines(app).filter((m) => !m.cordoned).map((m) => m.id).sort()).toEqual([...ids.blue].sort());
   });
 
   it("destroy leaves the server empty", async () => {

@@ -24,6 +24,8 @@ const bg = new BlueGreen("app", {
     url: `https://${hostname}`,
     slotUrl: config.require("slotUrl"),
     updateDeadlineMs: 20_000,
+    // What infra/cloud.ts passes from the stack's recorded delivery state: the slot live throughout.
+    inRotation: config.get("inRotation") === "blue" ? "blue" : config.get("inRotation") === "green" ? "green" : undefined,
     dependsOn: [core.secrets],
   }),
 });
