@@ -6,7 +6,7 @@ import { deploy } from "../../stacks/deploy";
 import { rollback } from "../../stacks/rollback";
 import { status } from "../../stacks/status";
 import { projectDir } from "../../stacks/workspace";
-import { localTestStack, versionAt, watchLive } from "../support/local-stack";
+import { killSlotProcess, localTestStack, versionAt, watchLive } from "../support/local-stack";
 import { ERROR_LIMIT } from "../../components/local/haproxy-config";
 import { setLiveSlot } from "../../components/local/haproxy-admin";
 
@@ -105,12 +105,7 @@ describe("blue/green on the local platform", () => {
 
   it("a rollback whose warm slot was killed (kill -9) starts it again through the gate instead of failing", async () => {
     // Live: v2 on green; warm: v1 on blue. Kill blue's process out of band.
-    const state = await env.stack.exportStack();
-    const resources = (state.deployment as { resources: { type: string; urn: string; outputs?: { pid?: number } }[] }).resources;
-    const blue = resources.find((r) => r.type.endsWith("flightdeck:LocalProcess") && r.urn.includes("slot-blue"));
-    expect(blue?.outputs?.pid).toBeGreaterThan(0);
-    process.kill(blue!.outputs!.pid!, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 200));
+    await killSlotProcess(env.stack, "blue");
 
     const r = await rollback({ stack: STACK });
     expect(r.to).toMatchObject({ liveSlot: "blue", slots: { blue: { release: "v1" }, green: { release: "v2" } } });

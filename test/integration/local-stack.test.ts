@@ -1,7 +1,7 @@
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localPlatformTypes } from "../../components/fly/contract";
-import { get, localTestStack } from "../support/local-stack";
+import { get, killSlotProcess, localTestStack } from "../support/local-stack";
 
 // The foundation on the real engine: up, HTTP check, refresh shows no drift, destroy stops everything.
 const BASE = 18200;
@@ -49,12 +49,7 @@ describe("local stack on the real engine", () => {
   it("refresh shows a slot process killed out of band as drift", async () => {
     const outputs = await env.stack.outputs();
     expect(outputs.liveSlot.value).toBe("blue");
-    const state = await env.stack.exportStack();
-    const resources = (state.deployment as { resources: { type: string; urn: string; outputs?: { pid?: number } }[] }).resources;
-    const blue = resources.find((r) => r.type.endsWith("flightdeck:LocalProcess") && r.urn.includes("slot-blue"));
-    expect(blue?.outputs?.pid).toBeGreaterThan(0);
-    process.kill(blue!.outputs!.pid!, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 200));
+    await killSlotProcess(env.stack, "blue");
     const refresh = await env.stack.refresh();
     expect(refresh.summary.resourceChanges?.delete).toBe(1);
     // up puts it back, and ends only once the router serves from it again (HAProxy's own check took

@@ -14,7 +14,7 @@ import { detectDrift, formatDrift } from "../../stacks/drift";
 import { renderPreviewComment } from "../../stacks/pr-comment";
 import { previewStack, secretConfigValues } from "../../stacks/preview";
 import { projectDir } from "../../stacks/workspace";
-import { localTestStack } from "../support/local-stack";
+import { killSlotProcess, localTestStack } from "../support/local-stack";
 
 const run = promisify(execFile);
 const BASE = 18500;
@@ -178,12 +178,7 @@ describe("secrets never leave the engine in plain text", () => {
   });
 
   it("flightdeck drift on a real drift (a slot's process killed): exits 1, names the resource, no secret", async () => {
-    const state = await env.stack.exportStack();
-    const resources = (state.deployment as { resources: { type: string; urn: string; outputs?: { pid?: number } }[] }).resources;
-    const blue = resources.find((r) => r.type.endsWith("flightdeck:LocalProcess") && r.urn.includes("slot-blue"));
-    expect(blue?.outputs?.pid).toBeGreaterThan(0);
-    process.kill(blue!.outputs!.pid!, "SIGKILL");
-    await new Promise((r) => setTimeout(r, 300));
+    await killSlotProcess(env.stack, "blue", 300);
     const r = await cli("drift", "--stack", NAME);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/changed out of band \(refresh\):\n\s+delete\s+pulumi-nodejs:dynamic\/flightdeck:LocalProcess slot-blue-process/);

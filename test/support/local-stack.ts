@@ -1,6 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Stack } from "@pulumi/pulumi/automation";
+import { expect } from "vitest";
 import YAML from "yaml";
 import { recordsPrefix } from "../../stacks/records";
 import { openStack, projectDir } from "../../stacks/workspace";
@@ -99,4 +101,14 @@ export function watchLive(url: string, everyMs = 50) {
       return { served, failures, requests };
     },
   };
+}
+
+/** Kills a slot's process out of band (kill -9, its pid from the stack's state), then waits `settleMs` for it to be gone. */
+export async function killSlotProcess(stack: Stack, slot: "blue" | "green", settleMs = 200): Promise<void> {
+  const state = await stack.exportStack();
+  const resources = (state.deployment as { resources: { type: string; urn: string; outputs?: { pid?: number } }[] }).resources;
+  const proc = resources.find((r) => r.type.endsWith("flightdeck:LocalProcess") && r.urn.includes(`slot-${slot}`));
+  expect(proc?.outputs?.pid).toBeGreaterThan(0);
+  process.kill(proc!.outputs!.pid!, "SIGKILL");
+  await new Promise((r) => setTimeout(r, settleMs));
 }
