@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
+import type pg from "pg";
 
 /**
  * The key/value space a Pulumi diy backend keeps its state in (`.pulumi/stacks/…`, `.pulumi/locks/…`),
@@ -78,49 +78,53 @@ export function postgresStore(url: string): BackendStore {
   const prefix = u.pathname.replace(/^\/+/, "").replace(/\/*$/, "/").replace(/^\/$/, "");
   const rowKey = (key: string) => `${prefix}${key}`;
   const wrap = (data: string) => JSON.stringify({ data: Buffer.from(data, "utf8").toString("base64") });
-  const client = new pg.Client({ connectionString: u.toString() });
   // A connection the server drops (restart, failover) fails the next query with its reason; it must
-  // not also crash the process from an unheard 'error' event.
-  client.on("error", () => undefined);
-  let ready: Promise<void> | undefined;
+  // not also crash the process from an unheard 'error' event. pg loads with the first query, not
+  // at import: only a Postgres backend needs it, and everything that reads the store imports this
+  // module (the policy pack's process among them, where every module loaded delays the update).
+  let ready: Promise<pg.Client> | undefined;
   // The same table the engine creates (backend/diy/postgres/schema.sql), in case we are first.
   const open = () =>
-    (ready ??= client.connect().then(async () => {
+    (ready ??= import("pg").then(async ({ default: { Client } }) => {
+      const client = new Client({ connectionString: u.toString() });
+      client.on("error", () => undefined);
+      await client.connect();
       await client.query(`CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, data JSON NOT NULL, updated_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now())`);
+      return client;
     }));
   return {
     where: `postgres://${u.host}${u.pathname} (table ${table})`,
     besideState: true,
     async list(keyPrefix) {
-      await open();
+      const client = await open();
       const like = `${rowKey(keyPrefix).replace(/[\\%_]/g, "\\$&")}%`;
       const r = await client.query<{ key: string }>(`SELECT key FROM ${table} WHERE key LIKE $1 ORDER BY key`, [like]);
       return r.rows.map((row) => row.key.slice(prefix.length));
     },
     async get(key) {
-      await open();
+      const client = await open();
       const r = await client.query<{ data: string | null }>(`SELECT data->>'data' AS data FROM ${table} WHERE key = $1`, [rowKey(key)]);
       const data = r.rows[0]?.data;
       return data === undefined || data === null ? undefined : Buffer.from(data, "base64").toString("utf8");
     },
     async create(key, data) {
-      await open();
+      const client = await open();
       const r = await client.query(`INSERT INTO ${table} (key, data) VALUES ($1, $2::json) ON CONFLICT (key) DO NOTHING`, [rowKey(key), wrap(data)]);
       return r.rowCount === 1;
     },
     async put(key, data) {
-      await open();
+      const client = await open();
       await client.query(
         `INSERT INTO ${table} (key, data, updated_at) VALUES ($1, $2::json, now()) ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, updated_at = now()`,
         [rowKey(key), wrap(data)],
       );
     },
     async delete(key) {
-      await open();
+      const client = await open();
       await client.query(`DELETE FROM ${table} WHERE key = $1`, [rowKey(key)]);
     },
     async close() {
-      if (ready) await client.end().catch(() => undefined);
+      if (ready) await ready.then((client) => client.end()).catch(() => undefined);
     },
   };
 }
