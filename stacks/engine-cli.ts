@@ -12,6 +12,8 @@ export interface EngineUpOptions {
   onOutput?: (s: string) => void;
   /** Every engine event of the update, in order, once it has ended (or failed). */
   onEvent?: (e: EngineEvent) => void;
+  /** A program host's address (stacks/program-host): the engine runs the program there instead of starting it. */
+  client?: string;
 }
 
 /** The stack's outputs as the update left them: secret values read "[secret]" (the engine's event stream masks them). */
@@ -29,6 +31,7 @@ export async function engineUp(stack: Stack, opts: EngineUpOptions): Promise<UpO
   const args = ["up", "--yes", "--skip-preview", "--non-interactive", "--message", opts.message, "--config-file", opts.configFile];
   for (const p of opts.policyPacks ?? []) args.push("--policy-pack", p);
   for (const c of opts.policyPackConfigs ?? []) args.push("--policy-pack-config", c);
+  if (opts.client) args.push(`--client=${opts.client}`);
   args.push("--exec-kind", "auto.local", "--event-log", eventLog, "--stack", stack.name);
   try {
     const run = await runPulumi(stack, args, opts.onOutput);
