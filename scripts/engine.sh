@@ -178,9 +178,10 @@ export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
 source "$repo/scripts/pulumi-home.sh"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$repo/.pulumi/state}"
 # Every node process started from here (the driver, tests, and the engine's program, policy pack and
-# provider plugin) loads two of the SDK's modules only when used (about 0.6 s less per process).
+# provider plugin) loads two of the SDK's modules only when used (about 0.6 s less per process), and
+# the policy-pack runner loads no TypeScript for the pack the driver compiled (about 0.5 s less).
 # (Quoted: NODE_OPTIONS splits on spaces, and a clone's path may have some.)
-export NODE_OPTIONS="--require \"$repo/scripts/lazy-sdk-modules.cjs\"${NODE_OPTIONS:+ $NODE_OPTIONS}"
+export NODE_OPTIONS="--require \"$repo/scripts/lazy-sdk-modules.cjs\" --require \"$repo/scripts/precompiled-pack.cjs\"${NODE_OPTIONS:+ $NODE_OPTIONS}"
 mkdir -p "$repo/.pulumi/state"
 
 if [[ $# -gt 0 ]]; then exec "$@"; fi

@@ -53,6 +53,7 @@ describe("scripts/lazy-sdk-modules.cjs (loads two of the SDK's modules on first 
       env: { ...process.env, NODE_OPTIONS: "--max-old-space-size=4096" },
       encoding: "utf8",
     });
-    expect(out.trim()).toBe(`--require "${preload}" --max-old-space-size=4096`);
+    // With the compiled policy pack's preload (test/unit/policy-pack-build.test.ts), and whatever was there before.
+    expect(out.trim()).toBe(`--require "${preload}" --require "${path.join(repo, "scripts", "precompiled-pack.cjs")}" --max-old-space-size=4096`);
   });
 });
