@@ -21,6 +21,7 @@ import { UsageError } from "./usage-error";
 import { bake } from "./verify";
 import { recordedTraffic, type RecordedTraffic } from "./warm-switch";
 import { openStack, policyPackFor, projectDir } from "./workspace";
+import { warmUp } from "./warm-up";
 
 export interface DeployOptions {
   stack: string;
@@ -75,6 +76,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
   const file = readStackFile(workDir, opts.stack);
   const reporting = reportConfigFrom(); // a malformed webhook URL or repository stops here too
   const policyConfig = readPolicyConfig(policyPackFor(opts.stack, workDir)?.config); // and a malformed policy config
+  // What the update will need starts now, beside the lock and the state reads (stacks/warm-up.ts).
+  warmUp(workDir, opts.stack);
   const log = new StepLog(opts.onStep);
   let release = opts.release ?? "(current)";
   let stackUrl: string | undefined; // the stack's `url` output, for the GitHub deployment's environment_url

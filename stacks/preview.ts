@@ -10,6 +10,7 @@ import { formatPolicyEvent } from "./policy-event";
 import { readStackFile, writeUpdateConfig, type StackFile } from "./stack-file";
 import { deployedState, desiredSpec } from "./update";
 import { engineOptions, projectDir } from "./workspace";
+import { compilePackFor } from "./warm-up";
 
 export interface PreviewStackOptions {
   workDir?: string;
@@ -63,6 +64,7 @@ export async function previewStack(stack: Stack, opts: PreviewStackOptions = {})
     opts.onOutput?.(s);
   };
   const workDir = opts.workDir ?? projectDir;
+  await compilePackFor(workDir, stack.name);
   const engine = engineOptions(stack.name, workDir, onOutput);
   let file: StackFile;
   try {

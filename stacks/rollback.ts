@@ -17,6 +17,7 @@ import { recordedTraffic, switchToWarmFromRecord, warmSwitchMatches, type Record
 import { readDeployed, upTo } from "./update";
 import { readPolicyConfig } from "./policy-config";
 import { openStack, policyPackFor, projectDir, HISTORY_PAGE } from "./workspace";
+import { warmUp } from "./warm-up";
 
 export interface RollbackOptions {
   stack: string;
@@ -114,6 +115,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
   const file = readStackFile(workDir, opts.stack);
   const reporting = reportConfigFrom(); // a malformed webhook URL or repository stops here, before the lock
   readPolicyConfig(policyPackFor(opts.stack, workDir)?.config); // and a malformed policy config, before traffic moves
+  warmUp(workDir, opts.stack); // ready when the update needs it (stacks/warm-up.ts)
   const log = new StepLog(opts.onStep);
   return withDeployLock(workDir, opts.stack, "rollback", log, async (lock, store) => {
     // Every rollback that got the lock leaves a record: "rolled back", or "failed" with why.

@@ -9,6 +9,7 @@ import { StepLog, firstLine, type StepRecord } from "./steps";
 import { deployedState, desiredSpec, upTo } from "./update";
 import { UsageError } from "./usage-error";
 import { openStack, projectDir } from "./workspace";
+import { warmUp } from "./warm-up";
 
 export interface UpOptions {
   stack: string;
@@ -32,6 +33,7 @@ export async function upAsIs(opts: UpOptions): Promise<Record<string, { value: u
   const started = Date.now();
   const workDir = opts.workDir ?? projectDir;
   const file = readStackFile(workDir, opts.stack);
+  warmUp(workDir, opts.stack); // ready when the update needs it (stacks/warm-up.ts)
   const log = new StepLog(opts.onStep);
   return withDeployLock(workDir, opts.stack, "up", undefined, async (lock, store) => {
     // An `npm start` changes the stack like a deploy does: it leaves a record too.

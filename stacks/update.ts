@@ -6,7 +6,9 @@ import { writeUpdateConfig, type StackFile } from "./stack-file";
 import { formatPolicyAdvice, formatPolicyEvent, isAdvisory } from "./policy-event";
 import { firstLine } from "./steps";
 import { engineUp, readStackOutputs } from "./engine-cli";
+import { withProgramHost } from "./program-host";
 import { engineOptions, type Restore } from "./workspace";
+import { compilePackFor } from "./warm-up";
 
 /**
  * Refused before anything changed: by the preview before an update (a mandatory policy, a program
@@ -91,6 +93,7 @@ export async function upTo(
 ): Promise<Record<string, { value: unknown }>> {
   const cfg = writeUpdateConfig(opts.workDir, file, stack.name, delivery, { switchAtOnce: opts.restore !== undefined });
   try {
+    await compilePackFor(opts.workDir, stack.name); // started by warmUp as the command began: done by now
     const engine = { ...engineOptions(stack.name, opts.workDir, opts.onEngineOutput, opts.restore), configFile: cfg.path };
     // After a crash, what runs may differ from the state (a slot process died with its driver):
     // refresh first. A revert or rollback follows its own driver's moves (traffic first), which the
@@ -109,7 +112,8 @@ export async function upTo(
     const found = policyFindings();
     let changed = false;
     try {
-      return await engineUp(stack, {
+      return await withProgramHost(opts.workDir, stack.name, (client) => engineUp(stack, {
+        client,
         message,
         configFile: cfg.path,
         policyPacks: engine.policyPacks,
@@ -121,7 +125,7 @@ export async function upTo(
           const op = e.resourcePreEvent?.metadata.op;
           if (op !== undefined && op !== "same" && op !== "read") changed = true;
         },
-      });
+      }));
     } catch (err) {
       // Refused by a policy during the update: its message (what is wrong, and the fix) is the reason.
       if (found.mandatory.size > 0) {

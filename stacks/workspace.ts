@@ -1,7 +1,8 @@
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automation";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freshBuild } from "./policy-pack-build";
 import { readPolicyConfig } from "./policy-config";
 
 /** The project's root: where Pulumi.yaml lives. */
@@ -49,6 +50,25 @@ export function engineEnv(stackName: string): Record<string, string> {
 // stack open would cost a `pulumi version` run per command.
 process.env.PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK ??= "true";
 
+let engineCommand: { path: string; command: Promise<PulumiCommand> } | undefined;
+
+/**
+ * The engine's CLI, looked up once per driver process (and again if PATH changes). Without it the
+ * Automation API runs `pulumi version` on every stack open: 0.3 s each, on every command's path.
+ */
+export function pulumiCommand(): Promise<PulumiCommand> {
+  const pathNow = process.env.PATH ?? "";
+  if (engineCommand?.path !== pathNow) {
+    const command = PulumiCommand.get();
+    engineCommand = { path: pathNow, command };
+    // A failed lookup is not kept: the next open tries again (and reports it).
+    command.catch(() => {
+      if (engineCommand?.command === command) engineCommand = undefined;
+    });
+  }
+  return engineCommand.command;
+}
+
 /** Opens (creating on first use) a stack of this project through the Automation API. */
 export async function openStack(stackName: string, workDir: string = projectDir): Promise<Stack> {
   if (!process.env.PULUMI_BACKEND_URL) {
@@ -56,7 +76,7 @@ export async function openStack(stackName: string, workDir: string = projectDir)
   }
   return LocalWorkspace.createOrSelectStack(
     { stackName, workDir },
-    { envVars: engineEnv(stackName), secretsProvider: "passphrase" },
+    { envVars: engineEnv(stackName), secretsProvider: "passphrase", pulumiCommand: await pulumiCommand() },
   );
 }
 
@@ -69,7 +89,10 @@ export async function selectExistingStack(stackName: string, workDir: string = p
   const url = process.env.PULUMI_BACKEND_URL;
   if (url.startsWith("file://") && !fs.existsSync(path.join(fileURLToPath(url), ".pulumi"))) return undefined;
   try {
-    return await LocalWorkspace.selectStack({ stackName, workDir }, { envVars: engineEnv(stackName), secretsProvider: "passphrase" });
+    return await LocalWorkspace.selectStack(
+      { stackName, workDir },
+      { envVars: engineEnv(stackName), secretsProvider: "passphrase", pulumiCommand: await pulumiCommand() },
+    );
   } catch (err) {
     if (/no stack named/i.test((err as Error).message)) return undefined;
     throw err;
@@ -107,9 +130,12 @@ export function engineOptions(stackName: string, workDir: string, onOutput?: (s:
     fs.writeFileSync(file, JSON.stringify(config, null, 2));
     packs.config = file;
   }
+  // The compiled pack when this driver built it and nothing changed since (stacks/policy-pack-build.ts):
+  // the same policies, with no TypeScript to load. Otherwise the pack's sources, as `pulumi` runs them.
+  const pack = packs ? (freshBuild(packs.pack) ?? packs.pack) : undefined;
   return {
     onOutput,
-    ...(packs ? { policyPacks: [packs.pack], policyPackConfigs: [packs.config] } : {}),
+    ...(packs && pack ? { policyPacks: [pack], policyPackConfigs: [packs.config] } : {}),
   };
 }
 
