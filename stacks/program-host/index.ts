@@ -63,11 +63,15 @@ export async function withProgramHost<T>(workDir: string, stackName: string, upd
   const key = hostKey(workDir, env);
   const host = hosts.find((h) => h.key === key && !h.exited && !h.busy) ?? start(workDir, key, env);
   host.busy = true;
+  // While an update waits for its host, the host keeps the driver alive: an unreferenced child is
+  // no reason for Node to wait, and with nothing else pending the driver would exit mid-command.
+  hold(host, true);
   try {
     const address = await host.ready;
     if (address === undefined || host.exited) return await update(undefined);
     return await update(address);
   } finally {
+    hold(host, false);
     host.busy = false;
     host.lastUsed = Date.now();
   }
@@ -141,16 +145,20 @@ function start(workDir: string, key: string, env: NodeJS.ProcessEnv): Host {
     });
     child.on("error", () => resolve(undefined));
   });
-  // The host must not keep the driver alive: it lives as long as the driver, not longer.
-  child.unref();
-  for (const s of [child.stdin, child.stdout, child.stderr]) unrefStream(s);
+  // A host does not keep the driver alive by itself: it lives as long as the driver, not longer
+  // (withProgramHost holds it while an update waits for it).
+  hold(host, false);
   hosts.push(host);
   return host;
 }
 
-function unrefStream(s: unknown): void {
-  const unref: unknown = s && typeof s === "object" ? Reflect.get(s, "unref") : undefined;
-  if (typeof unref === "function") Reflect.apply(unref, s, []);
+/** Whether the host's process and pipes keep the driver's event loop alive. */
+function hold(host: Host, keepAlive: boolean): void {
+  const method = keepAlive ? "ref" : "unref";
+  for (const handle of [host.child, host.child.stdin, host.child.stdout, host.child.stderr]) {
+    const fn: unknown = handle && typeof handle === "object" ? Reflect.get(handle, method) : undefined;
+    if (typeof fn === "function") Reflect.apply(fn, handle, []);
+  }
 }
 
 function evictIdle(): void {

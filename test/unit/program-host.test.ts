@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -95,6 +95,16 @@ describe("the program host (stacks/program-host)", () => {
     const changed = await withProgramHost(dir, "test-hosted", async (c) => c);
     expect(changed).not.toBe(first);
     expect(changed).not.toBe(both[1]);
+  });
+
+  it("keeps a driver alive while its update waits for the host (nothing else pending)", () => {
+    // Found by the runbook tests: a deploy's driver exited 0 in the middle of its up step, waiting
+    // for a host whose process and pipes did not count as anything to wait for.
+    const dir = project();
+    const script = `require(${JSON.stringify(path.join(repo, "stacks", "program-host"))}).withProgramHost(${JSON.stringify(dir)}, "test-hosted", async (c) => { console.log("served by " + c); })`;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: repo, encoding: "utf8", timeout: 60_000 });
+    expect(r.stdout).toMatch(/^served by 127\.0\.0\.1:\d+$/m);
+    expect(r.status).toBe(0);
   });
 
   it("runs the program for the real engine's update, in the host's own process", async () => {
