@@ -1,16 +1,20 @@
 import { warmProgramHost } from "./program-host";
 import { compilePolicyPack } from "./policy-pack-build";
-import { policyPackFor, pulumiCommand } from "./workspace";
+import { openStackEarly, policyPackFor } from "./workspace";
 
 /**
  * Started when a command that updates begins, beside its lock and its state reads, so that neither
  * is waited for later: the program's host (stacks/program-host), the compiled policy pack
- * (stacks/policy-pack-build.ts) and the engine CLI's lookup.
+ * (stacks/policy-pack-build.ts) and the stack's handle (one CLI run, and the CLI's lookup).
  * Never throws; a real problem is reported where the command needs the thing.
  */
 export function warmUp(workDir: string, stackName: string): void {
+  try {
+    openStackEarly(stackName, workDir); // first: the open step comes soonest
+  } catch {
+    /* a stack without its passphrase, say: the open step reports it */
+  }
   warmProgramHost(workDir, stackName);
-  pulumiCommand().catch(() => undefined);
   void compilePackFor(workDir, stackName);
 }
 

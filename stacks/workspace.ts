@@ -74,10 +74,40 @@ export async function openStack(stackName: string, workDir: string = projectDir)
   if (!process.env.PULUMI_BACKEND_URL) {
     throw new StackSetupError("PULUMI_BACKEND_URL is not set: run project commands through npm (scripts/engine.sh sets it)");
   }
+  const key = openingKey(stackName, workDir);
+  const early = openedEarly.get(key);
+  openedEarly.delete(key);
+  if (early && Date.now() - early.at < OPENED_EARLY_MS) return early.stack;
   return LocalWorkspace.createOrSelectStack(
     { stackName, workDir },
     { envVars: engineEnv(stackName), secretsProvider: "passphrase", pulumiCommand: await pulumiCommand() },
   );
+}
+
+/** A stack opened as its command began (stacks/warm-up.ts), for that command's own openStack. */
+const openedEarly = new Map<string, { stack: Promise<Stack>; at: number }>();
+const OPENED_EARLY_MS = 60_000;
+
+function openingKey(stackName: string, workDir: string): string {
+  return JSON.stringify([path.resolve(workDir), stackName, process.env.PULUMI_BACKEND_URL ?? "", engineEnv(stackName)]);
+}
+
+/**
+ * Opens the stack now, beside the command's lock, so its `open stack` step finds it open (one CLI
+ * run, 0.3 s or more, off the command's path). What is opened is only a handle: the command reads
+ * everything it decides on after it holds the lock. A failure here is the open step's to report.
+ */
+export function openStackEarly(stackName: string, workDir: string = projectDir): void {
+  if (!process.env.PULUMI_BACKEND_URL) return;
+  const key = openingKey(stackName, workDir);
+  openedEarly.delete(key);
+  const stack = (async () =>
+    LocalWorkspace.createOrSelectStack(
+      { stackName, workDir },
+      { envVars: engineEnv(stackName), secretsProvider: "passphrase", pulumiCommand: await pulumiCommand() },
+    ))();
+  stack.catch(() => undefined); // reported when openStack hands it over
+  openedEarly.set(key, { stack, at: Date.now() });
 }
 
 /** Opens a stack only if the backend has it: undefined when it does not (nothing is created). */
