@@ -3,7 +3,7 @@
 // NODE_OPTIONS): the driver, vitest, and the engine's own node processes (the program, the policy
 // pack, the dynamic-provider plugin), which inherit the environment.
 //
-// Why: `require("@pulumi/pulumi")` loads, eagerly, two modules that only one rarely used path
+// Why: `require("@pulumi/pulumi")` loads, eagerly, modules that only one rarely used path
 // needs: `@npmcli/arborist` (for `computeCodePaths`, which packages a function's node_modules; we
 // never call it) and the TypeScript compiler (for parsing a function's text when a dynamic
 // provider is serialized, which only the program does). Measured on this repository's machine,
@@ -18,6 +18,9 @@ const sdkFile = (...parts) => new RegExp(`[\\\\/]@pulumi[\\\\/]pulumi[\\\\/]${pa
 const DEFERRED = [
   { request: "@npmcli/arborist", from: sdkFile("runtime", "closure", "codePaths\\.js") },
   { request: "../../typescript-shim", from: sdkFile("runtime", "closure", "parseFunction\\.js") },
+  // The Automation API (0.1 s), which the SDK's index exports as `automation` but only the driver
+  // uses, and the driver imports it as "@pulumi/pulumi/automation" (not deferred).
+  { request: "./automation", from: sdkFile("index\\.js") },
 ];
 
 const load = Module._load;

@@ -21,7 +21,7 @@ const loaded = `(name) => Object.keys(require.cache).some((f) => f.includes(name
 const ARBORIST = `${path.sep}@npmcli${path.sep}arborist${path.sep}`;
 const TYPESCRIPT = `${path.sep}node_modules${path.sep}typescript${path.sep}`;
 
-describe("scripts/lazy-sdk-modules.cjs (loads two of the SDK's modules on first use)", () => {
+describe("scripts/lazy-sdk-modules.cjs (loads some of the SDK's modules on first use)", () => {
   it("without it, the SDK loads arborist and TypeScript at once (what the preload is for)", () => {
     const r = inNode(`const loaded = ${loaded}; require("@pulumi/pulumi"); console.log(JSON.stringify({ arborist: loaded(${JSON.stringify(ARBORIST)}), typescript: loaded(${JSON.stringify(TYPESCRIPT)}) }))`, false);
     expect(r).toEqual({ arborist: true, typescript: true });
@@ -45,6 +45,18 @@ describe("scripts/lazy-sdk-modules.cjs (loads two of the SDK's modules on first 
     expect(String(r.text)).toContain("captured + 1");
     expect(r.codePaths).toBe(true);
     expect(r.arboristAfter).toBe(true);
+  });
+
+  it("with it, the SDK's index leaves the Automation API unloaded until something reads it", () => {
+    const AUTOMATION = `${path.sep}@pulumi${path.sep}pulumi${path.sep}automation${path.sep}`;
+    const script = `
+      const loaded = ${loaded};
+      const pulumi = require("@pulumi/pulumi");
+      const before = loaded(${JSON.stringify(AUTOMATION)});
+      const kind = typeof pulumi.automation.LocalWorkspace;
+      console.log(JSON.stringify({ before, kind, after: loaded(${JSON.stringify(AUTOMATION)}) }));`;
+    expect(inNode(script, false)).toEqual({ before: true, kind: "function", after: true });
+    expect(inNode(script, true)).toEqual({ before: false, kind: "function", after: true });
   });
 
   it("scripts/engine.sh puts it in NODE_OPTIONS, so the engine's node processes inherit it", () => {
