@@ -13,6 +13,20 @@ import { benchStack } from "./bench-stack";
 import type { LoadSample } from "./load";
 import { figure, writeResults, type Figure } from "./results";
 import { withWrk } from "./wrk";
+import { stopProgramHosts } from "../stacks/program-host";
+
+/**
+ * Each measured command starts as a command from the shell does: without a program host left warm
+ * by the one before (stacks/program-host), so no figure gains from the benchmark's long-lived driver.
+ */
+function deployAsCommand(opts: Parameters<typeof deploy>[0]) {
+  stopProgramHosts();
+  return deploy(opts);
+}
+function rollbackAsCommand(opts: Parameters<typeof rollback>[0]) {
+  stopProgramHosts();
+  return rollback(opts);
+}
 
 const RATE = Number(process.env.BENCH_RATE ?? 250);
 const root = path.resolve(__dirname, "..");
@@ -62,7 +76,7 @@ async function main(): Promise<void> {
   try {
     // 1. A good deploy.
     let load = await startLoad(env.url);
-    const good = await deploy({ stack: STACK, release: "v2" });
+    const good = await deployAsCommand({ stack: STACK, release: "v2" });
     let run = await load.stop();
     record("good deploy", run);
     const oldLast = Math.max(...run.samples.filter((s) => s.version === "v1").map((s) => s.t + s.ms));
@@ -74,7 +88,7 @@ async function main(): Promise<void> {
 
     // 2. A bad release, rejected by the gate.
     load = await startLoad(env.url);
-    const bad = await deploy({ stack: STACK, release: "v3-unhealthy" });
+    const bad = await deployAsCommand({ stack: STACK, release: "v3-unhealthy" });
     run = await load.stop();
     record("bad release", run);
     const badServed = run.samples.filter((s) => s.version === "v3-unhealthy").length;
@@ -83,7 +97,7 @@ async function main(): Promise<void> {
 
     // 3. Passes the gate, fails after the switch (during the bake).
     load = await startLoad(env.url);
-    const late = await deploy({ stack: STACK, release: "v4-fails-after-5000ms" });
+    const late = await deployAsCommand({ stack: STACK, release: "v4-fails-after-5000ms" });
     run = await load.stop();
     record("post-switch failure", run);
     const back = late.trafficBackMs ?? Number.NaN;
@@ -95,7 +109,7 @@ async function main(): Promise<void> {
 
     // 3b. The same failure under saturating load (wrk, 50 connections): what the router's own
     // failover costs users at full speed. Skipped, saying so, where wrk is not installed.
-    const saturated = await withWrk(`${env.url}/version`, () => deploy({ stack: STACK, release: "v4-fails-after-5000ms" }));
+    const saturated = await withWrk(`${env.url}/version`, () => deployAsCommand({ stack: STACK, release: "v4-fails-after-5000ms" }));
     if (typeof saturated === "string") {
       console.log(`skipped: post-switch failure under wrk: ${saturated}`);
     } else {
@@ -107,7 +121,7 @@ async function main(): Promise<void> {
 
     // 4. Rollback to the previous state (its slot is warm).
     load = await startLoad(env.url);
-    const rb = await rollback({ stack: STACK });
+    const rb = await rollbackAsCommand({ stack: STACK });
     run = await load.stop();
     record("rollback", run);
     const moved = rb.trafficMovedMs ?? rb.durationMs;
@@ -121,7 +135,7 @@ async function main(): Promise<void> {
     const pidFile = path.join(__dirname, "..", ".pulumi", "local", STACK, "run", `slot-${warmSlot}.pid`);
     const pidBefore = fs.readFileSync(pidFile, "utf8").trim();
     load = await startLoad(env.url);
-    const forward = await deploy({ stack: STACK, release: rolledBackFrom });
+    const forward = await deployAsCommand({ stack: STACK, release: rolledBackFrom });
     run = await load.stop();
     record("roll forward", run);
     // The same process serves it: the slot was kept warm, not started again.
