@@ -124,7 +124,7 @@ ensure_engine() {
       build_language_host "$version" "$dir/src" "$dir/bin"
       flock -u 9
     fi
-    ENGINE_BIN="$dir/bin"; return 0
+    ENGINE_BIN="$dir/bin"; ENGINE_VERSION="$version"; return 0
   fi
   if compatible_pulumi_on_path "$version" && command -v pulumi-language-nodejs >/dev/null; then
     ENGINE_BIN="$(dirname "$(command -v pulumi)")"; return 0
@@ -135,7 +135,7 @@ ensure_engine() {
   flock 9
   if [[ ! -x "$dir/bin/pulumi" ]]; then build_engine "$version" "$dir"; fi
   flock -u 9
-  ENGINE_BIN="$dir/bin"
+  ENGINE_BIN="$dir/bin"; ENGINE_VERSION="$version"
 }
 
 # Installs a Debian package as root when it is missing, or stops with what to install.
@@ -170,6 +170,13 @@ ensure_haproxy
 if [[ "${1:-}" == "vitest" ]]; then ensure_postgres; fi
 
 export PATH="$ENGINE_BIN:$PATH:/usr/sbin"
+# The engine this script built is the SDK's version: the driver need not ask it (`pulumi version`,
+# 0.3 s per command). Unset for a pulumi found on PATH, whose version the driver asks as before.
+if [[ -n "${ENGINE_VERSION:-}" ]]; then
+  export FLIGHTDECK_ENGINE="$ENGINE_BIN/pulumi@$ENGINE_VERSION"
+else
+  unset FLIGHTDECK_ENGINE
+fi
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # The program is type-checked by `npm run typecheck` (part of `npm test`); the engine only transpiles.

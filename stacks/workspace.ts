@@ -2,6 +2,7 @@ import { LocalWorkspace, PulumiCommand, type Stack } from "@pulumi/pulumi/automa
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SemVer } from "semver";
 import { freshBuild } from "./policy-pack-build";
 import { readPolicyConfig } from "./policy-config";
 
@@ -59,7 +60,8 @@ let engineCommand: { path: string; command: Promise<PulumiCommand> } | undefined
 export function pulumiCommand(): Promise<PulumiCommand> {
   const pathNow = process.env.PATH ?? "";
   if (engineCommand?.path !== pathNow) {
-    const command = PulumiCommand.get();
+    const known = builtEngine();
+    const command = known ? Promise.resolve(known) : PulumiCommand.get();
     engineCommand = { path: pathNow, command };
     // A failed lookup is not kept: the next open tries again (and reports it).
     command.catch(() => {
@@ -67,6 +69,22 @@ export function pulumiCommand(): Promise<PulumiCommand> {
     });
   }
   return engineCommand.command;
+}
+
+/**
+ * The engine scripts/engine.sh built, when it is the `pulumi` on PATH: its version is the SDK's,
+ * which engine.sh names (FLIGHTDECK_ENGINE=<binary>@<version>), so nothing needs to ask it. The
+ * Automation API offers no public way to name a known CLI (its constructor is private in the
+ * types), hence Reflect.construct, checked with instanceof.
+ */
+function builtEngine(): PulumiCommand | undefined {
+  const named = /^(.+)@(\d+\.\d+\.\d+)$/.exec(process.env.FLIGHTDECK_ENGINE ?? "");
+  if (!named) return undefined;
+  const [, binary, version] = named;
+  const onPath = (process.env.PATH ?? "").split(path.delimiter).map((dir) => path.join(dir, "pulumi")).find((p) => fs.existsSync(p));
+  if (onPath === undefined || path.resolve(onPath) !== path.resolve(binary!)) return undefined;
+  const command: unknown = Reflect.construct(PulumiCommand, ["pulumi", new SemVer(version!)]);
+  return command instanceof PulumiCommand ? command : undefined;
 }
 
 /** Opens (creating on first use) a stack of this project through the Automation API. */
