@@ -96,10 +96,16 @@ export async function openStack(stackName: string, workDir: string = projectDir)
   const early = openedEarly.get(key);
   openedEarly.delete(key);
   if (early && Date.now() - early.at < OPENED_EARLY_MS) return early.stack;
-  return LocalWorkspace.createOrSelectStack(
-    { stackName, workDir },
-    { envVars: engineEnv(stackName), secretsProvider: "passphrase", pulumiCommand: await pulumiCommand() },
-  );
+  return createOrSelect(stackName, workDir);
+}
+
+/** The workspace options every stack of this project opens with. */
+async function workspaceOptions(stackName: string) {
+  return { envVars: engineEnv(stackName), secretsProvider: "passphrase", pulumiCommand: await pulumiCommand() };
+}
+
+async function createOrSelect(stackName: string, workDir: string): Promise<Stack> {
+  return LocalWorkspace.createOrSelectStack({ stackName, workDir }, await workspaceOptions(stackName));
 }
 
 /** A stack opened as its command began (stacks/warm-up.ts), for that command's own openStack. */
@@ -118,12 +124,7 @@ function openingKey(stackName: string, workDir: string): string {
 export function openStackEarly(stackName: string, workDir: string = projectDir): void {
   if (!process.env.PULUMI_BACKEND_URL) return;
   const key = openingKey(stackName, workDir);
-  openedEarly.delete(key);
-  const stack = (async () =>
-    LocalWorkspace.createOrSelectStack(
-      { stackName, workDir },
-      { envVars: engineEnv(stackName), secretsProvider: "passphrase", pulumiCommand: await pulumiCommand() },
-    ))();
+  const stack = createOrSelect(stackName, workDir);
   stack.catch(() => undefined); // reported when openStack hands it over
   openedEarly.set(key, { stack, at: Date.now() });
 }
@@ -137,10 +138,7 @@ export async function selectExistingStack(stackName: string, workDir: string = p
   const url = process.env.PULUMI_BACKEND_URL;
   if (url.startsWith("file://") && !fs.existsSync(path.join(fileURLToPath(url), ".pulumi"))) return undefined;
   try {
-    return await LocalWorkspace.selectStack(
-      { stackName, workDir },
-      { envVars: engineEnv(stackName), secretsProvider: "passphrase", pulumiCommand: await pulumiCommand() },
-    );
+    return await LocalWorkspace.selectStack({ stackName, workDir }, await workspaceOptions(stackName));
   } catch (err) {
     if (/no stack named/i.test((err as Error).message)) return undefined;
     throw err;
@@ -180,10 +178,9 @@ export function engineOptions(stackName: string, workDir: string, onOutput?: (s:
   }
   // The compiled pack when this driver built it and nothing changed since (stacks/policy-pack-build.ts):
   // the same policies, with no TypeScript to load. Otherwise the pack's sources, as `pulumi` runs them.
-  const pack = packs ? (freshBuild(packs.pack) ?? packs.pack) : undefined;
   return {
     onOutput,
-    ...(packs && pack ? { policyPacks: [pack], policyPackConfigs: [packs.config] } : {}),
+    ...(packs ? { policyPacks: [freshBuild(packs.pack) ?? packs.pack], policyPackConfigs: [packs.config] } : {}),
   };
 }
 
