@@ -29,8 +29,6 @@ interface Host {
   busy: boolean;
   exited: boolean;
   lastUsed: number;
-  /** What it printed on stderr, for the update's error when it could not start. */
-  stderr: string;
 }
 
 const hosts: Host[] = [];
@@ -117,21 +115,25 @@ function start(workDir: string, key: string, env: NodeJS.ProcessEnv): Host {
   const child = spawn(process.execPath, [path.join(__dirname, "host.cjs"), path.resolve(workDir)], {
     cwd: workDir,
     env,
-    stdio: ["pipe", "pipe", "pipe"],
+    // Its stdin is how it learns its driver is gone; a host that cannot start makes the update run
+    // through the language host, whose engine reports the same problem, so its stderr is not kept.
+    stdio: ["pipe", "pipe", "ignore"],
   });
-  const host: Host = { key, child, ready: Promise.resolve(undefined), busy: false, exited: false, lastUsed: Date.now(), stderr: "" };
-  child.stderr?.on("data", (b: Buffer) => (host.stderr = (host.stderr + b.toString()).slice(-4000)));
+  const host: Host = { key, child, ready: Promise.resolve(undefined), busy: false, exited: false, lastUsed: Date.now() };
   host.ready = new Promise<string | undefined>((resolve) => {
-    let out = "";
+    let out: string | undefined = "";
     const timer = setTimeout(() => {
       stop(host);
       resolve(undefined);
     }, READY_TIMEOUT_MS);
     timer.unref();
+    // Read until the ready line; after it, whatever the program prints is drained, not kept.
     child.stdout?.on("data", (b: Buffer) => {
+      if (out === undefined) return;
       out += b.toString();
       const m = /^ready (\d+)$/m.exec(out);
       if (m) {
+        out = undefined;
         clearTimeout(timer);
         resolve(`127.0.0.1:${m[1]}`);
       }
@@ -155,7 +157,7 @@ function start(workDir: string, key: string, env: NodeJS.ProcessEnv): Host {
 /** Whether the host's process and pipes keep the driver's event loop alive. */
 function hold(host: Host, keepAlive: boolean): void {
   const method = keepAlive ? "ref" : "unref";
-  for (const handle of [host.child, host.child.stdin, host.child.stdout, host.child.stderr]) {
+  for (const handle of [host.child, host.child.stdin, host.child.stdout]) {
     const fn: unknown = handle && typeof handle === "object" ? Reflect.get(handle, method) : undefined;
     if (typeof fn === "function") Reflect.apply(fn, handle, []);
   }
