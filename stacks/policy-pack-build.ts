@@ -60,7 +60,6 @@ async function buildPack(packDir: string, workDir: string): Promise<string> {
   const main: unknown = Reflect.get(pkg, "main");
   const entry = path.join(packDir, typeof main === "string" ? main : "index.ts");
   const root = path.join(workDir, ".pulumi", "policy-pack");
-  const started = new Map<string, fs.Stats>();
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -82,15 +81,14 @@ async function buildPack(packDir: string, workDir: string): Promise<string> {
   });
   const js = result.outputFiles[0]?.text;
   if (js === undefined) throw new Error(`${entry}: the policy pack compiled to nothing`);
-  const inputFiles = [
+  const inputs = [
     path.join(packDir, "PulumiPolicy.yaml"),
     path.join(packDir, "package.json"),
     ...Object.keys(result.metafile.inputs).map((f) => path.resolve(workDir, f)),
-  ];
-  for (const f of inputFiles) {
-    const st = fs.statSync(f, { throwIfNoEntry: false });
-    if (st) started.set(f, st);
-  }
+  ].flatMap((file) => {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    return st ? [{ file, mtimeMs: st.mtimeMs, size: st.size }] : [];
+  });
   const policyYaml = fs.readFileSync(path.join(packDir, "PulumiPolicy.yaml"), "utf8");
   const digest = createHash("sha256").update(js).update(policyYaml).update(pkgText).digest("hex").slice(0, 16);
   const dir = path.join(root, digest);
@@ -114,7 +112,7 @@ async function buildPack(packDir: string, workDir: string): Promise<string> {
   }
   touch(dir);
   pruneOldBuilds(root, digest);
-  builds.set(packDir, { dir, inputs: [...started].map(([file, st]) => ({ file, mtimeMs: st.mtimeMs, size: st.size })) });
+  builds.set(packDir, { dir, inputs });
   return dir;
 }
 
