@@ -52,8 +52,10 @@ export function backoffMs(attempt: number, opts: { baseMs: number; maxMs: number
 
 export interface FlyRequest {
   method: "GET" | "POST" | "DELETE";
-  /** Path below /v1, e.g. `/apps/my-app/machines`. */
+  /** Path below /v1, e.g. `/apps/my-app/machines` (below `base` when given). */
   path: string;
+  /** Another Fly API than the Machines API (Fly's Prometheus): its base URL. @default flyBaseUrl() */
+  base?: string;
   body?: unknown;
   headers?: Record<string, string>;
   /** Who the request is about, for error messages: "app x, machine y". */
@@ -112,7 +114,7 @@ export async function flyFetch<T>(req: FlyRequest): Promise<FlyResponse<T>> {
   const baseMs = req.baseDelayMs ?? envNumber("FLIGHTDECK_FLY_RETRY_BASE_MS", 250);
   const timeoutMs = req.timeoutMs ?? envNumber("FLIGHTDECK_FLY_TIMEOUT_MS", 30_000);
   const maxMs = req.maxDelayMs ?? 8000;
-  const url = `${flyBaseUrl()}${req.path}`;
+  const url = `${req.base ?? flyBaseUrl()}${req.path}`;
   const token = flyToken(req.context);
   let last: FlyApiError | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -155,7 +157,8 @@ export async function flyFetch<T>(req: FlyRequest): Promise<FlyResponse<T>> {
   throw last ?? new Error(`Fly API ${req.method} ${req.path} (${req.context}) failed`);
 }
 
-function envNumber(name: string, fallback: number): number {
+/** A positive number from the environment, else `fallback`. */
+export function envNumber(name: string, fallback: number): number {
   const v = Number(process.env[name]);
   return Number.isFinite(v) && v > 0 ? v : fallback;
 }

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { flyFetch, isFlyApiError, seg, sleep } from "./api";
+import { envNumber, flyFetch, isFlyApiError, seg, sleep } from "./api";
 import { flyResourceTypes, type FlyMachineConfig, type FlyMachineInputs } from "./contract";
 import { assertPinnedImage, machineDiff, managedConfig, regionPlan } from "./plan";
 
@@ -153,6 +153,83 @@ async function releaseLease(inputs: FlyMachineInputs, id: string, nonce: string)
   });
 }
 
+/**
+ * How long a live machine stays cordoned before its update restarts it, so that the requests Fly's
+ * proxy already sent it can finish and the proxy's other instances have seen the cordon.
+ * `FLIGHTDECK_FLY_DRAIN_MS` tunes it (tests, slow networks); read per call like the API settings.
+ */
+function drainMs(): number {
+  return envNumber("FLIGHTDECK_FLY_DRAIN_MS", 2000);
+}
+
+/**
+ * Updates a machine's config in place under its lease and waits until it is healthy.
+ *
+ * An idle-slot machine (`drain` false) stays out of rotation through its update: without
+ * skip_service_registration Fly may register its services again, and the new release would take
+ * live traffic before the gate.
+ *
+ * A live machine (`drain` true, a drift repair of the slot in rotation) is drained first: cordoned,
+ * given `drainMs` for its requests in flight, updated with its services still unregistered, then
+ * uncordoned once its checks pass, so a request is never sent to it while it restarts. It is
+ * uncordoned on a failure too: the slot declares it in rotation, and Fly's proxy routes only to a
+ * machine whose service checks pass. With one machine in the slot (staging) the slot serves
+ * nothing while it restarts, drained or not; drained, no request is cut off midway.
+ */
+async function updateUnderLease(id: string, olds: FlyMachineOutputs, news: FlyMachineInputs, drain: boolean): Promise<FlyMachineBody> {
+  const deadline = Date.now() + news.updateDeadlineMs;
+  const nonce = await acquireLease(news, id);
+  const leased = { "fly-machine-lease-nonce": nonce };
+  const base = `/apps/${seg(news.app)}/machines/${seg(id)}`;
+  let cordoned = false;
+  let failure: unknown;
+  try {
+    if (drain) {
+      await flyFetch<unknown>({ method: "POST", path: `${base}/cordon`, context: `${where(news, id)}, drain before update`, headers: leased });
+      cordoned = true;
+      await sleep(drainMs());
+    }
+    const res = await flyFetch<FlyMachineBody>({
+      method: "POST",
+      path: base,
+      context: where(news, id),
+      headers: leased,
+      body: { config: news.config, region: olds.placedRegion, ...(news.cordoned || drain ? { skip_service_registration: true } : {}) },
+    });
+    return await waitHealthy(news, id, res.body.instance_id ?? "", deadline);
+  } catch (err) {
+    failure = err;
+    throw err;
+  } finally {
+    try {
+      if (cordoned) {
+        await flyFetch<unknown>({ method: "POST", path: `${base}/uncordon`, context: `${where(news, id)}, back in rotation after update`, headers: leased }).catch((err: Error) => {
+          const before = failure instanceof Error ? `${failure.message}; then ` : "";
+          // Thrown over the update's own outcome: the machine is out of rotation and the state would say otherwise.
+          throw new Error(`${before}${where(news, id)} stays cordoned, out of rotation: ${err.message}. Put it back with \`fly machine uncordon ${id} -a ${news.app}\`.`);
+        });
+      }
+    } finally {
+      await releaseLease(news, id, nonce).catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Runs one live-machine update of an app at a time. The engine updates sibling resources in
+ * parallel, so two drifted machines of the live slot would otherwise be drained together and the
+ * slot would have nothing in rotation. Every dynamic resource of an update is served by the same
+ * provider process, so a process-wide queue per app (on globalThis: the provider's functions are
+ * serialized and deserialized, and a module-level map would be copied into each) orders them.
+ */
+function oneDrainPerApp<T>(app: string, run: () => Promise<T>): Promise<T> {
+  const holder = globalThis as { __flightdeckFlyDrains?: Map<string, Promise<unknown>> };
+  const queues = (holder.__flightdeckFlyDrains ??= new Map<string, Promise<unknown>>());
+  const turn = (queues.get(app) ?? Promise.resolve()).then(run);
+  queues.set(app, turn.catch(() => undefined));
+  return turn;
+}
+
 export const flyMachineProvider: pulumi.dynamic.ResourceProvider<FlyMachineInputs, FlyMachineOutputs> = {
   async check(_olds, news) {
     const failures: pulumi.dynamic.CheckFailure[] = [];
@@ -204,25 +281,8 @@ export const flyMachineProvider: pulumi.dynamic.ResourceProvider<FlyMachineInput
     assertPinnedImage(news.config.image, where(news, id));
     const d = machineDiff(olds, news);
     if (!d.configChanged) return { outs: { ...olds, ...news, cordoned: olds.cordoned } };
-    const deadline = Date.now() + news.updateDeadlineMs;
-    const nonce = await acquireLease(news, id);
-    try {
-      const res = await flyFetch<FlyMachineBody>({
-        method: "POST",
-        path: `/apps/${seg(news.app)}/machines/${seg(id)}`,
-        context: where(news, id),
-        headers: { "fly-machine-lease-nonce": nonce },
-        // An idle-slot machine stays out of rotation through its update: without the flag, Fly may
-        // register its services again and the new release would take live traffic before the gate.
-        // A machine declared in rotation (its slot live throughout the update) is updated without
-        // it, so a drift repair does not take a live machine out of rotation.
-        body: { config: news.config, region: olds.placedRegion, ...(news.cordoned ? { skip_service_registration: true } : {}) },
-      });
-      const healthy = await waitHealthy(news, id, res.body.instance_id ?? "", deadline);
-      return { outs: { ...outputsFrom(news, healthy, olds.placedRegion), cordoned: olds.cordoned } };
-    } finally {
-      await releaseLease(news, id, nonce).catch(() => undefined);
-    }
+    const updated = news.cordoned ? await updateUnderLease(id, olds, news, false) : await oneDrainPerApp(news.app, () => updateUnderLease(id, olds, news, true));
+    return { outs: { ...outputsFrom(news, updated, olds.placedRegion), cordoned: olds.cordoned } };
   },
   async delete(id, props) {
     // 404: already gone (deleted out of band, or with its app); nothing left to do.

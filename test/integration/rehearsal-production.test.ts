@@ -16,17 +16,13 @@ import { fileURLToPath } from "node:url";
 import { committedSettings, outsideDeployWindow, releaseRef, startRehearsal, type Rehearsal } from "../support/rehearsal";
 import { fileStore } from "../../stacks/backend-store";
 import { buildRecord, writeRecord } from "../../stacks/records";
-import { expectEveryRequestCounted, expectRevertedAfterSwitch, otherStatuses } from "../support/rehearsal-scenarios";
+import { expectEveryRequestCounted, expectRevertedAfterSwitch } from "../support/rehearsal-scenarios";
 import { steadyLoad } from "../support/steady-load";
 import { POLICY_NOW_ENV } from "../../policies/rules/deploy-window";
 
 let r: Rehearsal;
 let load: ReturnType<typeof steadyLoad> | undefined;
 let failedDuringPostSwitchFailure = 0;
-/** Requests in flight to the live machine its in-place repair restarted (counted, not hidden). */
-let failedDuringRepair = 0;
-/** Their answers other than a post-switch failure's (the emulated proxy's 502 for a request cut off). */
-let repairStatuses: Record<string, number> = {};
 const releases: Record<string, string> = {};
 const STACK = "production";
 /** A production deploy: machines in two regions, the gate (5 healthy probes), the switch, the 120 s bake. */
@@ -192,25 +188,25 @@ describe("rehearsal: production, the shipped program on the real engine", () => 
     const live = inRotation();
     expect(live).toHaveLength(2);
     const before = load!.tally.failed;
-    const statusesBefore = { ...load!.tally.byStatus };
     r.fly.updateOutOfBand(r.app, live[0]!, (c) => ((c.env as Record<string, string>).CHANGED_BY_HAND = "yes"));
     const drift = await r.cli("drift", "--stack", STACK);
     expect(drift.exitCode).not.toBe(0);
     expect(drift.all).toMatch(new RegExp(`npm run flightdeck -- up --stack ${STACK} --refresh`));
 
+    const logFrom = r.fly.log.length;
     const repair = await r.cli("up", "--stack", STACK, "--refresh");
     expect(repair.exitCode, repair.all).toBe(0);
     expect(app.machines.get(live[0]!)!.config.env).not.toHaveProperty("CHANGED_BY_HAND");
-    // Repaired in place, and still serving: the machine was updated with its services registered.
-    // (Before the fix it came back cordoned, out of rotation, and nothing put it back.)
+    // Repaired in place, and still serving: the machine was put back with its services registered.
+    // (Before that fix it came back cordoned, out of rotation, and nothing put it back.)
     expect(inRotation()).toEqual(live);
-    // An in-place update restarts the machine: a request the emulated proxy had in flight to it can
-    // fail (0 or 1 in the runs so far, against thousands served by the other machine meanwhile).
-    failedDuringRepair = load!.tally.failed - before;
-    expect(failedDuringRepair).toBeLessThan(load!.tally.requests / 100);
-    repairStatuses = otherStatuses(
-      Object.fromEntries(Object.entries(load!.tally.byStatus).map(([k, n]) => [k, n - (statusesBefore[k] ?? 0)])),
-    );
+    // Drained first: cordoned, given time for its requests in flight, updated, uncordoned once
+    // healthy. The emulated machine is killed at once on update (harsher than Fly's stop signal),
+    // so a request still in flight to it would fail; the other live machine served them all.
+    // (Before the drain, 0 or 1 request a run was cut off here, a 502 or a 503.)
+    expect(load!.tally.failed - before).toBe(0);
+    const moves = r.fly.log.slice(logFrom).filter((l) => l.method === "POST" && l.path.startsWith(`/apps/${r.app}/machines/${live[0]}`)).map((l) => l.path.split("/").pop());
+    expect(moves.filter((m) => m !== "lease")).toEqual(["cordon", live[0], "uncordon"]);
     expect(await r.status()).toMatchObject({ release: releases.r1, healthy: true, consistent: true });
     expect((await r.cli("drift", "--stack", STACK)).exitCode).toBe(0);
   }, DEPLOY_TIMEOUT_MS);
@@ -218,6 +214,6 @@ describe("rehearsal: production, the shipped program on the real engine", () => 
   it("every request of the steady load was counted, by the load and by the emulated proxy", async () => {
     const running = load!;
     load = undefined; // stopped here, whatever the assertions say
-    await expectEveryRequestCounted(r, running, failedDuringPostSwitchFailure + failedDuringRepair, repairStatuses);
+    await expectEveryRequestCounted(r, running, failedDuringPostSwitchFailure);
   });
 });

@@ -20,6 +20,7 @@ beforeAll(async () => {
   process.env.FLY_API_HOSTNAME = fly.url;
   process.env.FLY_API_TOKEN = "test-token";
   process.env.FLIGHTDECK_FLY_RETRY_BASE_MS = "5";
+  process.env.FLIGHTDECK_FLY_DRAIN_MS = "30";
   await flyAppProvider.create!({ org: "acme", name: "prov-app" });
 });
 afterEach(() => {
@@ -152,10 +153,51 @@ describe("machine", () => {
     expect(fly.machine("prov-app", id).config.image).toBe(img("b"));
     expect(fly.machine("prov-app", id).lease).toBeUndefined();
     const calls = fly.log.slice(before).map((l) => `${l.method} ${l.path.split("?")[0].replace(id, "ID")}`);
-    expect(calls.slice(0, 3)).toEqual(["POST /apps/prov-app/machines/ID/lease", "POST /apps/prov-app/machines/ID", "GET /apps/prov-app/machines/ID/wait"]);
-    expect(calls.at(-1)).toBe("DELETE /apps/prov-app/machines/ID/lease");
+    // A live machine (cordoned: false) is drained: out of rotation before Fly restarts it, back in once healthy.
+    expect(calls.slice(0, 4)).toEqual([
+      "POST /apps/prov-app/machines/ID/lease",
+      "POST /apps/prov-app/machines/ID/cordon",
+      "POST /apps/prov-app/machines/ID",
+      "GET /apps/prov-app/machines/ID/wait",
+    ]);
+    expect(calls.slice(-2)).toEqual(["POST /apps/prov-app/machines/ID/uncordon", "DELETE /apps/prov-app/machines/ID/lease"]);
     const update = fly.log.slice(before).find((l) => l.method === "POST" && l.path === `/apps/prov-app/machines/${id}`);
     expect(update?.headers["fly-machine-lease-nonce"]).toBeTruthy();
+    expect(update?.body).toMatchObject({ skip_service_registration: true });
+    expect(fly.machine("prov-app", id).cordoned).toBe(false);
+  });
+
+  it("two live machines of one app are drained one at a time, never both out of rotation", async () => {
+    const a = await create({ name: "prov-app-live-a" });
+    const b = await create({ name: "prov-app-live-b" });
+    const before = fly.log.length;
+    const change = (name: string) => machineInputs({ name, config: { ...machineInputs().config, env: { FLAG_X: "false" } } });
+    await Promise.all([flyMachineProvider.update!(a.id, a.outs, change("prov-app-live-a")), flyMachineProvider.update!(b.id, b.outs, change("prov-app-live-b"))]);
+    const moves = fly.log
+      .slice(before)
+      .filter((l) => l.method === "POST" && /\/(un)?cordon$/.test(l.path))
+      .map((l) => `${l.path.endsWith("/uncordon") ? "in" : "out"} ${l.path.includes(a.id) ? "a" : "b"}`);
+    expect([["out a", "in a", "out b", "in b"], ["out b", "in b", "out a", "in a"]]).toContainEqual(moves);
+    expect([fly.machine("prov-app", a.id).cordoned, fly.machine("prov-app", b.id).cordoned]).toEqual([false, false]);
+  });
+
+  it("a live machine whose update fails goes back in rotation (Fly's checks keep it out if sick), lease released", async () => {
+    const { id, outs } = await create({ name: "prov-app-live-sick" });
+    fly.failingImages.add(img("9"));
+    const news = machineInputs({ name: "prov-app-live-sick", updateDeadlineMs: 1500, config: { ...machineInputs().config, image: img("9") } });
+    await expect(flyMachineProvider.update!(id, outs, news)).rejects.toThrow(/prov-app-live-sick.*checks did not pass within 1500 ms/);
+    expect(fly.machine("prov-app", id).cordoned).toBe(false);
+    expect(fly.machine("prov-app", id).lease).toBeUndefined();
+  });
+
+  it("a live machine Fly will not uncordon after its update is an error saying so, with the command to fix it", async () => {
+    const { id, outs } = await create({ name: "prov-app-live-stuck" });
+    fly.inject({ method: "POST", path: new RegExp(`^/apps/prov-app/machines/${id}/uncordon$`), status: 400, times: 1, body: { error: "uncordon refused" } });
+    const news = machineInputs({ name: "prov-app-live-stuck", config: { ...machineInputs().config, image: img("8") } });
+    await expect(flyMachineProvider.update!(id, outs, news)).rejects.toThrow(
+      new RegExp(`prov-app-live-stuck \\(${id}\\) stays cordoned, out of rotation: .*fly machine uncordon ${id} -a prov-app`),
+    );
+    expect(fly.machine("prov-app", id).lease).toBeUndefined();
   });
 
   it("a lease held by another deploy is a clear error naming the machine", async () => {
