@@ -11,6 +11,7 @@ import { CONFIG_NAMESPACE, stackFileName } from "./config/parse";
 import type { CloudConfig } from "./config/schema";
 import { liveSpec, warmSpec, type DeliveryState } from "./config/delivery";
 import type { SlotName } from "./config/schema";
+import { flyCanarySettings } from "./canary";
 import { declareDelivery } from "./delivery";
 import { deliveryOutputs } from "./outputs";
 import { checkFeatureFlags, type Features } from "./features";
@@ -81,6 +82,7 @@ export function cloudEnvironment(config: CloudConfig, deployed: DeliveryState, c
   const url = `https://${hostname}`;
   if (config.fly.router === "cloudflare") return twoAppEnvironment(config, run, deployed, { slotEnv, slotFly }, { appSecrets, environmentSecrets });
   const core = new FlyAppCore("fly", { fly: config.fly, secrets: appSecrets, hostname });
+  const canary = flyCanarySettings(config);
   const bg = new BlueGreen("app", {
     ...run,
     healthGate: config.healthGate,
@@ -93,6 +95,7 @@ export function cloudEnvironment(config: CloudConfig, deployed: DeliveryState, c
       url,
       healthPath: config.healthGate.path,
       inRotation: ctx.liveThroughout,
+      ...(canary ? { canary } : {}),
       dependsOn: [core.secrets],
     }),
   });

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { CONFIG_NAMESPACE } from "./config/parse";
 import { BlueGreen } from "../components/bluegreen/bluegreen";
-import type { CanarySettings } from "../components/bluegreen/canary-analysis";
+import { canarySettings } from "./canary";
 import { featureEnv } from "../components/fly/plan";
 import { localPlatform, type LocalSlotSettings } from "../components/local/platform";
 import type { SlotName } from "../components/bluegreen/slots";
@@ -18,13 +18,6 @@ export interface LocalContext {
 function settingsOf(spec: SlotSpec, config: LocalConfig, projectDir: string): LocalSlotSettings {
   const local = spec.local ?? { appDir: config.local.appDir, command: config.local.command };
   return { appDir: path.resolve(projectDir, local.appDir), command: local.command, env: featureEnv(spec.features), secretsDigest: spec.secrets?.digest ?? "" };
-}
-
-/** How the router switches: in canary steps with strategy canary, except in the driver's restores. */
-function canarySettings(config: LocalConfig): CanarySettings | undefined {
-  if (config.strategy !== "canary" || config.switchAtOnce) return undefined;
-  const { pauseSeconds, ...rest } = config.canary;
-  return { ...rest, pauseMs: pauseSeconds * 1000 };
 }
 
 /** The local environment: blue/green slots as local processes behind HAProxy. */

@@ -5,7 +5,7 @@
  * Imported for its side effect by the driver's entry points.
  */
 import { otherSlot } from "../components/bluegreen/slots";
-import { applyCordons } from "../components/fly/cordon-router";
+import { applyCordons } from "../components/fly/cordons";
 import { cordonState } from "../components/fly/plan";
 import { registerFlySwitch } from "./traffic";
 

@@ -4,9 +4,14 @@ import type { LockHolder } from "./deploy-lock";
 import { killOrphans } from "./orphans";
 import { describeDelivery } from "./plan";
 import type { StackFile } from "./stack-file";
-import type { StepLog } from "./steps";
+import { firstLine, type StepLog } from "./steps";
 import { exportEncrypted, importState } from "./state-io";
+import { parseTrafficSwitchSpec } from "./traffic-spec";
+import { trafficSwitchFor } from "./traffic";
 import { upTo } from "./update";
+import { readStackOutputs } from "./engine-cli";
+import "./cloudflare-switch";
+import "./fly-switch";
 import { PROJECT } from "./workspace";
 import * as os from "node:os";
 import { isAlive as pidAlive } from "../components/local/os-process";
@@ -108,9 +113,30 @@ export async function recoverStack(
     return;
   }
   const reason = `${stale.command} was interrupted during ${stale.phase} (pid ${stale.pid} died)`;
-  await log.run(
+  const restoreTo = stale.restoreTo;
+  // Traffic first (ADR 0006): the dead driver may have left the new release in rotation (on Fly, a
+  // canary step's cordons, which the router's state cannot see), and the restore is about to update
+  // those machines in place. Best effort: the restore must run even if the router cannot be reached
+  // now (a local HAProxy that died with the driver is started again by it).
+  const found = await readStackOutputs(stack).then((o) => parseTrafficSwitchSpec(o.trafficSwitch?.value, `stack ${stack.name}: output trafficSwitch`)).catch(() => undefined);
+  if (found) {
+    await trafficSwitchFor(found)
+      .pointAt(restoreTo.liveSlot)
+      .then(
+        () => log.note("traffic first", `live traffic on ${restoreTo.liveSlot} alone before the restore`),
+        (err: Error) => log.note("traffic first", `the router could not be reached (${firstLine(err)}); the restore goes on, and points traffic after`),
+      );
+  }
+  const outputs = await log.run(
     "restore",
-    () => upTo(stack, file, stale.restoreTo!, `revert: ${reason}`, { ...opts, restore: { kind: "recover", reason } }),
-    () => `${describeDelivery(stale.restoreTo)} put back`,
+    () => upTo(stack, file, restoreTo, `revert: ${reason}`, { ...opts, restore: { kind: "recover", reason } }),
+    () => `${describeDelivery(restoreTo)} put back`,
   );
+  // The router's state may not say what the dead driver left in rotation (on Fly the Machines API
+  // cannot read cordons back, so the update above saw no change to make): pointing live traffic at
+  // the restored slot once more, with the machines the restore left, leaves nothing split.
+  const spec = parseTrafficSwitchSpec(outputs.trafficSwitch?.value, `stack ${stack.name}: output trafficSwitch`);
+  if (spec) {
+    await log.run("traffic", () => trafficSwitchFor(spec).pointAt(restoreTo.liveSlot), () => `live traffic on ${restoreTo.liveSlot} alone, as the state says`);
+  }
 }

@@ -1,7 +1,11 @@
 /**
  * Canary analysis: at the end of each step, the new release's answers against the stable one's,
- * from the router's own counters. Platform-agnostic; the local router feeds it HAProxy's figures.
+ * from the router's own counters. Platform-agnostic; the local router feeds it HAProxy's figures,
+ * the Fly router Fly's per-machine metrics.
  */
+
+/** What a canary did: each step's verdict, or why it was skipped. */
+export type CanaryOutcome = { ran: true; steps: StepVerdict[] } | { ran: false; why: string };
 
 /** How a canary goes (config `canary`): its steps and what aborts it. */
 export interface CanarySettings {
@@ -23,8 +27,10 @@ export interface CanarySettings {
 export interface StepFigures {
   requests: number;
   errors: number;
-  /** Each request's time in milliseconds (what the router logged). */
-  timesMs: number[];
+  /** Each request's time in milliseconds (what the router logged), when the router logs them. */
+  timesMs?: number[];
+  /** The p99 in milliseconds, when the router gives a histogram instead (Fly's metrics). */
+  p99Ms?: number;
 }
 
 export interface StepVerdict {
@@ -43,7 +49,7 @@ export function p99(values: number[]): number | undefined {
 }
 
 function side(f: StepFigures) {
-  return { requests: f.requests, errorRate: f.requests === 0 ? 0 : Math.min(1, f.errors / f.requests), p99Ms: p99(f.timesMs) };
+  return { requests: f.requests, errorRate: f.requests === 0 ? 0 : Math.min(1, f.errors / f.requests), p99Ms: f.p99Ms ?? p99(f.timesMs ?? []) };
 }
 
 const pct = (r: number) => `${(r * 100).toFixed(2)}%`;

@@ -1,4 +1,5 @@
 import type { SlotName } from "../bluegreen/slots";
+import type { CanarySettings } from "../bluegreen/canary-analysis";
 
 /**
  * The inputs of Flightdeck's Fly.io dynamic resources, shared by the resources themselves and by
@@ -115,6 +116,16 @@ export interface FlyCordonRouterInputs {
   live: SlotName;
   /** Machine ids of each slot (an absent slot is an empty list). */
   machines: { blue: string[]; green: string[] };
+  /** Switch in canary steps, shares of machines in rotation (config `strategy: canary`); absent: at once. */
+  canary?: FlyCanarySettings;
+}
+
+/** A canary on one Fly app: the config's settings, the org whose metrics judge it, and its planned shares. */
+export interface FlyCanarySettings extends CanarySettings {
+  /** The Fly organization slug: its Prometheus holds the machines' figures. */
+  org: string;
+  /** The new release's share of the machines in rotation at each step, in percent, as planned from the slot size. */
+  percents: number[];
 }
 
 /** The routers' type names: the local HAProxy, and two-app mode's Cloudflare record (policies look for them). */

@@ -1,51 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { flyFetch, seg } from "./api";
-import { flyResourceTypes, type FlyCordonRouterInputs } from "./contract";
-import { cordonPlan, cordonState, restorePlan, stableJson, type CordonStep, type Slot } from "./plan";
+import { runFlyCanary } from "./canary";
+import { flyResourceTypes, type FlyCanarySettings, type FlyCordonRouterInputs } from "./contract";
+import { applyCordons } from "./cordons";
+import { cordonState, stableJson, type Slot } from "./plan";
 
-export type FlyCordonRouterOutputs = FlyCordonRouterInputs;
-
-async function cordonCall(app: string, step: CordonStep): Promise<void> {
-  await flyFetch<unknown>({
-    method: "POST",
-    path: `/apps/${seg(app)}/machines/${seg(step.machine)}/${step.action}`,
-    context: `app ${app}, machine ${step.machine} (slot ${step.slot}), ${step.action}`,
-  });
-}
-
-/**
- * Puts `live` in rotation and the other slot out, through the Machines API (used by the router
- * resource and by the deploy driver's revert). On a failure midway, puts back `found` (machine id →
- * cordoned) for the machines it touched and throws an error naming the app and the machine.
- */
-export async function applyCordons(
-  app: string,
-  live: Slot,
-  machines: Record<Slot, readonly string[]>,
-  found: Record<string, boolean>,
-): Promise<void> {
-  if (machines[live].length === 0) {
-    throw new Error(`FlyCordonRouter: app ${app}: slot ${live} has no machines; refusing to cordon the others (nothing would take traffic)`);
-  }
-  const done: CordonStep[] = [];
-  for (const step of cordonPlan(live, machines)) {
-    try {
-      await cordonCall(app, step);
-      done.push(step);
-    } catch (err) {
-      const back = restorePlan(found, [...done, step]);
-      const restoreFailures: string[] = [];
-      for (const r of back) {
-        await cordonCall(app, r).catch((e: Error) => restoreFailures.push(`${r.action} ${r.machine}: ${e.message}`));
-      }
-      const cause = `FlyCordonRouter: app ${app}: ${step.action} of machine ${step.machine} (slot ${step.slot}) failed while moving live traffic to ${live}: ${(err as Error).message}.`;
-      throw new Error(
-        restoreFailures.length === 0
-          ? `${cause} The cordon state found before the switch is back (${back.length} machine(s) reverted).`
-          : `${cause} Putting back the cordon state found before the switch also failed (${restoreFailures.join("; ")}): check \`fly machine list -a ${app}\` and cordon/uncordon by hand.`,
-      );
-    }
-  }
+export interface FlyCordonRouterOutputs extends FlyCordonRouterInputs {
+  /** What the last switch's canary did, a line per step (or why it was skipped); empty without one. */
+  canaryReport?: string[];
 }
 
 export const flyCordonRouterProvider: pulumi.dynamic.ResourceProvider<FlyCordonRouterInputs, FlyCordonRouterOutputs> = {
@@ -60,13 +21,22 @@ export const flyCordonRouterProvider: pulumi.dynamic.ResourceProvider<FlyCordonR
     return { id, props };
   },
   async diff(_id, olds, news) {
+    // The canary settings alone change nothing in rotation: they are read at the next switch.
     const changed = (["app", "live", "machines"] as const).filter((k) => stableJson(olds[k]) !== stableJson(news[k]));
     return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
   },
   async update(_id, olds, news) {
-    const found = olds.app === news.app ? cordonState(olds.live, olds.machines) : {};
+    let found = olds.app === news.app ? cordonState(olds.live, olds.machines) : {};
+    let canaryReport: string[] = [];
+    // Canary steps only for a switch between slots of one app, and never from a driver's restore
+    // (the program leaves `canary` out then: traffic goes back at once).
+    if (news.canary && olds.app === news.app && olds.live !== news.live) {
+      const passed = await runFlyCanary({ app: news.app, stable: olds.live, canary: news.live, machines: news.machines, settings: news.canary });
+      canaryReport = passed.report;
+      found = passed.found;
+    }
     await applyCordons(news.app, news.live, news.machines, found);
-    return { outs: news };
+    return { outs: { ...news, canaryReport } };
   },
   async delete() {
     // Machines keep their cordons: they are deleted with their slot, or stay serving as they are.
@@ -77,6 +47,8 @@ export type FlyCordonRouterArgs = {
   app: pulumi.Input<string>;
   live: pulumi.Input<Slot>;
   machines: pulumi.Input<{ blue: pulumi.Input<string[]>; green: pulumi.Input<string[]> }>;
+  /** Switch in canary steps (config `strategy: canary`); absent: at once. */
+  canary?: FlyCanarySettings;
 };
 
 /**
@@ -87,8 +59,9 @@ export class FlyCordonRouter extends pulumi.dynamic.Resource {
   declare readonly app: pulumi.Output<string>;
   declare readonly live: pulumi.Output<Slot>;
   declare readonly machines: pulumi.Output<{ blue: string[]; green: string[] }>;
+  declare readonly canaryReport: pulumi.Output<string[] | undefined>;
 
   constructor(name: string, args: FlyCordonRouterArgs, opts?: pulumi.CustomResourceOptions) {
-    super(flyCordonRouterProvider, name, args, opts, "flightdeck", flyResourceTypes.cordonRouter);
+    super(flyCordonRouterProvider, name, { ...args, canaryReport: undefined }, opts, "flightdeck", flyResourceTypes.cordonRouter);
   }
 }

@@ -178,3 +178,62 @@ export function restorePlan(found: Record<string, boolean>, touched: readonly Co
   const steps = [...back.values()];
   return [...steps.filter((s) => s.action === "uncordon"), ...steps.filter((s) => s.action === "cordon")];
 }
+
+/** One canary step on one Fly app: how many machines of each slot are in rotation, and the new release's share. */
+export interface FlyCanaryStep {
+  /** The share the config asked for, in percent. */
+  asked: number;
+  /** The new release's share of the machines in rotation, in percent (rounded): what the step gives it. */
+  percent: number;
+  /** New-release machines in rotation. */
+  canaryIn: number;
+  /** Stable-release machines in rotation (at least one: the stable release keeps serving). */
+  stableIn: number;
+}
+
+const shareOf = (canaryIn: number, stableIn: number) => (100 * canaryIn) / (canaryIn + stableIn);
+
+/**
+ * The canary's steps as shares of machines in rotation, the closest each slot's machine count
+ * allows to each asked percentage (on a tie, the one with more machines serving). Fly's proxy
+ * balances requests over the machines in rotation, so a share of machines is the weight it can
+ * give. Steps that come out no larger than the one before are dropped: two machines per slot
+ * give 33%, 50% or 67%, so steps of 5% and 25% are one step of 33%. The switch to 100% follows.
+ */
+export function flyCanarySteps(asked: readonly number[], stableCount: number, canaryCount: number): FlyCanaryStep[] {
+  const steps: FlyCanaryStep[] = [];
+  for (const want of asked) {
+    let best: FlyCanaryStep | undefined;
+    for (let n = 1; n <= canaryCount; n++) {
+      for (let k = 1; k <= stableCount; k++) {
+        const gap = Math.abs(shareOf(n, k) - want);
+        const bestGap = best ? Math.abs(shareOf(best.canaryIn, best.stableIn) - want) : Infinity;
+        if (gap < bestGap - 1e-9 || (Math.abs(gap - bestGap) <= 1e-9 && n + k > best!.canaryIn + best!.stableIn)) {
+          best = { asked: want, percent: Math.round(shareOf(n, k)), canaryIn: n, stableIn: k };
+        }
+      }
+    }
+    const last = steps.at(-1);
+    if (best && (!last || shareOf(best.canaryIn, best.stableIn) > shareOf(last.canaryIn, last.stableIn) + 1e-9)) steps.push(best);
+  }
+  return steps;
+}
+
+/**
+ * The cordon calls that give one canary step its machines in rotation: the first `canaryIn` of the
+ * new slot's and the first `stableIn` of the stable slot's, every other machine out. Uncordons
+ * first, as in `cordonPlan`; only machines whose state `found` says differs are touched.
+ */
+export function canaryCordonPlan(step: FlyCanaryStep, stable: Slot, canary: Slot, machines: Record<Slot, readonly string[]>, found: Record<string, boolean>): CordonStep[] {
+  const wanted: CordonStep[] = [
+    ...machines[canary].map((machine, i) => ({ action: i < step.canaryIn ? ("uncordon" as const) : ("cordon" as const), machine, slot: canary })),
+    ...machines[stable].map((machine, i) => ({ action: i < step.stableIn ? ("uncordon" as const) : ("cordon" as const), machine, slot: stable })),
+  ];
+  const needed = wanted.filter((s) => (found[s.machine] ?? true) !== (s.action === "cordon"));
+  return [...needed.filter((s) => s.action === "uncordon"), ...needed.filter((s) => s.action === "cordon")];
+}
+
+/** The cordon state after `steps` ran from `found`. */
+export function afterCordonSteps(found: Record<string, boolean>, steps: readonly CordonStep[]): Record<string, boolean> {
+  return { ...found, ...Object.fromEntries(steps.map((s) => [s.machine, s.action === "cordon"])) };
+}

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { BlueGreenPlatform, SlotDeployment } from "../bluegreen/platform";
 import type { SlotName } from "../bluegreen/slots";
+import type { FlyCanarySettings } from "./contract";
 import { FlyCordonRouter } from "./cordon-router";
 import { declareSlotMachines, type FlyConfig } from "./fly-app";
 import type { FlyMachine } from "./machine";
@@ -38,6 +39,8 @@ export interface FlyPlatformArgs {
    * and updated out of rotation: only the router, after the gate, puts a slot in. @default none
    */
   readonly inRotation?: SlotName;
+  /** Switch in canary steps, shares of machines in rotation (config `strategy: canary`); absent: at once. */
+  readonly canary?: FlyCanarySettings;
   /** What machines wait for (the app secrets, so they boot with them). @default [] */
   readonly dependsOn?: pulumi.Resource[];
 }
@@ -75,11 +78,12 @@ export function flyPlatform(args: FlyPlatformArgs): BlueGreenPlatform {
       const ids = (slot: SlotName) => pulumi.all((machines[slot] ?? []).map((m) => m.id));
       const router = new FlyCordonRouter(
         "router",
-        { app: args.appName, live, machines: { blue: ids("blue"), green: ids("green") } },
+        { app: args.appName, live, machines: { blue: ids("blue"), green: ids("green") }, ...(args.canary ? { canary: args.canary } : {}) },
         { parent, dependsOn: [gate] },
       );
       return {
         url: pulumi.output(args.url),
+        canaryReport: router.canaryReport.apply((r) => r ?? []),
         trafficSwitch: pulumi.all([router.app, router.machines]).apply(([app, m]) => ({
           kind: "fly" as const,
           app,

@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { judgeStep, type CanarySettings, type StepVerdict } from "../bluegreen/canary-analysis";
+import { judgeStep, type CanaryOutcome, type CanarySettings, type StepVerdict } from "../bluegreen/canary-analysis";
 import type { SlotName } from "../bluegreen/slots";
 import { routeToCanary, runtimeApi, setLiveSlot, waitSlotServerUp } from "./haproxy-admin";
 import { CANARY_BACKEND, canaryTimes, canaryWeightCommands, serverCounters, serverDownIn, slotServerUp, type ServerCounters } from "./haproxy-config";
@@ -15,8 +15,6 @@ export interface LocalCanary {
   settings: CanarySettings;
 }
 
-/** What a canary did: each step's verdict, or why it was skipped. */
-export type CanaryOutcome = { ran: true; steps: StepVerdict[] } | { ran: false; why: string };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

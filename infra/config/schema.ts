@@ -39,8 +39,8 @@ export const canarySchema = z
       .array(z.number().int().min(1).max(99))
       .min(1)
       .default([5, 25])
-      .describe("The new release's share of live traffic at each step, in percent, rising; the switch to 100% follows the last."),
-    pauseSeconds: z.number().min(1).max(3600).default(10).describe("How long each step lasts before it is judged."),
+      .describe("The new release's share of live traffic at each step, in percent, rising; the switch to 100% follows the last. On Fly, the closest share of machines in rotation the slot size allows (2 per slot: 33%, 50%, 67%)."),
+    pauseSeconds: z.number().min(1).max(3600).default(10).describe("How long each step lasts before it is judged. On Fly, 30 or more: its metrics lag the proxy by a scrape."),
     maxErrorRate: z.number().min(0).max(1).default(0.01).describe("The highest error rate (5xx and failed connections, 0–1) the new release may show at a step."),
     maxP99Ratio: z.number().min(1).default(2).describe("The new release's p99 may be at most this many times the stable release's at the same step (plus p99SlackMs)."),
     p99SlackMs: z.number().int().min(0).default(20).describe("Milliseconds added to the allowed p99, so that noise on fast answers never aborts."),
@@ -77,7 +77,7 @@ const commonShape = {
   strategy: z
     .enum(["bluegreen", "canary"])
     .default("bluegreen")
-    .describe("How a deploy moves live traffic to the new release once its gate passes: at once (bluegreen), or in weighted steps, each judged on the router's own counters against the stable release (canary; local platform only so far)."),
+    .describe("How a deploy moves live traffic to the new release once its gate passes: at once (bluegreen), or in weighted steps, each judged on the router's own counters against the stable release (canary: router weights on the local platform, a share of machines in rotation on Fly)."),
   canary: canarySchema.default({}),
   switchAtOnce: z
     .boolean()
@@ -85,13 +85,13 @@ const commonShape = {
     .describe("Set by the deploy driver for one update that restores (revert, rollback, recovery): traffic goes back at once, never in canary steps. Never in a committed stack file."),
 };
 
-/** Fly stacks cannot run a canary yet: refused with what to do instead. */
-function noCanaryOnFly(s: { strategy: string }, ctx: z.RefinementCtx): void {
-  if (s.strategy === "canary") {
+/** Canary steps are shares of one app's machines in rotation: two-app mode (the Cloudflare record) cannot run them. */
+function noCanaryOnTwoApps(s: { strategy: string; fly: { router: string } }, ctx: z.RefinementCtx): void {
+  if (s.strategy === "canary" && s.fly.router === "cloudflare") {
     ctx.addIssue({
       code: "custom",
       path: ["strategy"],
-      message: "bluegreen on Fly: canary steps run on the local platform only so far (on Fly they would be a share of machines in rotation, or Cloudflare weights; see docs/fly.md)",
+      message: "bluegreen with fly.router: cloudflare (a canary on Fly is a share of one app's machines in rotation: fly.router: cordon; see docs/fly.md)",
     });
   }
 }
@@ -209,7 +209,7 @@ export const stagingSchema = z
   .object({ environment: z.literal("staging").describe("Which environment this stack is: chooses the schema and the platform."), ...cloudShape })
   .strict()
   .superRefine((s, ctx) => {
-    noCanaryOnFly(s, ctx);
+    noCanaryOnTwoApps(s, ctx);
     // Merge settings are the repository's, not an environment's: one stack owns them (infra/delivery.ts).
     if (s.github.mergeMethod !== undefined) {
       ctx.addIssue({
@@ -233,7 +233,7 @@ export const productionSchema = z
   })
   .strict()
   .superRefine((p, ctx) => {
-    noCanaryOnFly(p, ctx);
+    noCanaryOnTwoApps(p, ctx);
     if (p.github.requiredChecks.length === 0) {
       ctx.addIssue({ code: "custom", path: ["github", "requiredChecks"], message: "at least one required status check on production" });
     }

@@ -10,27 +10,30 @@ export interface CanaryRequiredConfig {
   restore?: RestoreMarker | null;
 }
 
-/** The routers of each platform: the local HAProxy can run canary steps; Fly's cannot yet. */
+/** The routers of each platform: the local HAProxy and one Fly app's cordons run canary steps; the Cloudflare record cannot. */
 export const routerTypes = {
   local: dynamicTypeToken(localRouterType),
   flyCordon: dynamicTypeToken(flyResourceTypes.cordonRouter),
   cloudflare: dynamicTypeToken(cloudflareRecordRouterType),
 } as const;
 
+const numbers = (v: unknown) => list(v).map(num).filter((n): n is number => n !== undefined);
+
 /** A router switches in canary steps, the first of them small enough. */
 export function checkCanaryRouter(type: string, props: Json, config: CanaryRequiredConfig): Finding[] {
   if (isRecord(config.restore)) return [];
-  if (type === routerTypes.flyCordon || type === routerTypes.cloudflare) {
+  if (type === routerTypes.cloudflare) {
     return [
       {
-        message: "This Fly stack's router switches all live traffic at once: canary steps are not available on Fly yet, and this stack's policy requires them.",
-        remediation: "run this stack without the requirement (canary-required: disabled in its policy config) until Fly canaries exist; see docs/fly.md.",
+        message: "This stack's router (two Fly apps behind the Cloudflare record) switches all live traffic at once: it cannot run canary steps, and this stack's policy requires them.",
+        remediation: "use fly.router: cordon with strategy: canary (a share of one app's machines in rotation), or disable canary-required in this stack's policy config; see docs/fly.md.",
       },
     ];
   }
-  if (type !== routerTypes.local) return [];
+  if (type !== routerTypes.local && type !== routerTypes.flyCordon) return [];
   const canary = props.canary;
-  const steps = isRecord(canary) ? list(canary.steps).map(num).filter((n): n is number => n !== undefined) : [];
+  // On Fly a step is a share of machines in rotation: what counts is the share the slot size allows, not the one asked.
+  const steps = isRecord(canary) ? (type === routerTypes.flyCordon ? numbers(canary.percents) : numbers(canary.steps)) : [];
   if (steps.length === 0) {
     return [
       {
@@ -41,10 +44,14 @@ export function checkCanaryRouter(type: string, props: Json, config: CanaryRequi
   }
   const max = numberOr(config.maxFirstStepPercent, 25);
   if (steps[0]! > max) {
+    const fly = type === routerTypes.flyCordon && isRecord(canary) ? ` (asked ${numbers(canary.steps)[0]}%; with fly.machinesPerSlot machines per slot, one new machine in rotation is ${steps[0]}%)` : "";
     return [
       {
-        message: `The canary's first step gives a new release ${steps[0]}% of live traffic; this stack's policy allows at most ${max}%.`,
-        remediation: `start canary.steps at ${max} or less in the stack's Pulumi.<stack>.yaml.`,
+        message: `The canary's first step gives a new release ${steps[0]}% of live traffic${fly}; this stack's policy allows at most ${max}%.`,
+        remediation:
+          type === routerTypes.flyCordon
+            ? `raise fly.machinesPerSlot (n machines per slot give a first step of 100/(n+1)%) or this policy's maxFirstStepPercent.`
+            : `start canary.steps at ${max} or less in the stack's Pulumi.<stack>.yaml.`,
       },
     ];
   }

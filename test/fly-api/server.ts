@@ -12,6 +12,7 @@ import * as crypto from "node:crypto";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { findOperation, requestSchema, responseSchema, statusDeclared, validate } from "./spec";
+import { instantQuery, type Series } from "./prometheus";
 
 export interface FakeMachine {
   id: string;
@@ -69,6 +70,8 @@ export class FakeFly {
   readonly violations: string[] = [];
   readonly log: LoggedRequest[] = [];
   readonly injections: Injection[] = [];
+  /** Queries to the emulated Prometheus, with the status answered. */
+  readonly metricsLog: { org: string; query: string; status: number }[] = [];
   /** App requests through the proxy (paths outside /v1). */
   readonly proxyLog: { path: string; instance?: string; status: number }[] = [];
   /** Regions that answer machine creation with "insufficient capacity". */
@@ -211,7 +214,7 @@ export class FakeFly {
     };
     const fail = (status: number, error: string, extra: Record<string, unknown> = {}) => send(status, { error, ...extra });
 
-    if (raw) {
+    if (raw && !url.pathname.startsWith("/prometheus/")) {
       try {
         body = JSON.parse(raw);
       } catch {
@@ -219,6 +222,8 @@ export class FakeFly {
         return fail(400, "invalid JSON");
       }
     }
+    const metrics = /^\/prometheus\/([^/]+)\/api\/v1\/query$/.exec(url.pathname);
+    if (metrics) return this.prometheus(decodeURIComponent(metrics[1]!), method === "POST" ? new URLSearchParams(raw) : url.searchParams, req, res);
     if (!url.pathname.startsWith("/v1/")) return this.proxy(req, res, url);
     const op = findOperation(method, sub);
     if (!url.pathname.startsWith("/v1/") || !op) {
@@ -249,6 +254,29 @@ export class FakeFly {
     } catch (err) {
       fail(500, (err as Error).message);
     }
+  }
+
+  /**
+   * Fly's Prometheus for one org (https://api.fly.io/prometheus/<org>/api/v1/query): instant queries
+   * over `metricSeries()` of that org's apps, with the API token (test/fly-emulator/prometheus.ts).
+   */
+  private prometheus(org: string, params: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const reply = (status: number, body: unknown) => {
+      this.metricsLog.push({ org, query: params.get("query") ?? "", status });
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+    };
+    if (req.headers.authorization !== `Bearer ${this.token}`) return reply(401, { status: "error", errorType: "unauthorized", error: "unauthorized" });
+    const query = params.get("query");
+    if (!query) return reply(400, { status: "error", errorType: "bad_data", error: "query is missing" });
+    const apps = new Set([...this.apps.values()].filter((a) => a.org === org).map((a) => a.name));
+    const answer = instantQuery(query, this.metricSeries().filter((s) => apps.has(s.labels.app ?? "")));
+    reply(answer.status, answer.body);
+  }
+
+  /** The series Fly's Prometheus holds (the emulator's proxy keeps them); none here. */
+  protected metricSeries(): Series[] {
+    return [];
   }
 
   /**

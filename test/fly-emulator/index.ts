@@ -18,7 +18,8 @@
 import * as crypto from "node:crypto";
 import { FakeFly, type FakeApp, type FakeMachine } from "../fly-api/server";
 import { MachineRuntime, OWNER_ENV, type CheckSpec } from "./machine-runtime";
-import { EmulatedProxy, type Route } from "./proxy";
+import { EmulatedProxy, RESPONSE_TIME_BUCKETS, type Route } from "./proxy";
+import type { Series } from "../fly-api/prometheus";
 import { ImageRegistry } from "./registry";
 import { sweepOrphans } from "./sweep";
 
@@ -79,6 +80,31 @@ export class FlyEmulator extends FakeFly {
   proxyAnswers(host: string): Record<string, number> {
     const out: Record<string, number> = {};
     for (const [k, n] of this.proxyServer.answers) if (k.startsWith(`${host} `)) out[k.slice(host.length + 1)] = n;
+    return out;
+  }
+
+  /** URL of the emulated Fly Prometheus (FLIGHTDECK_FLY_METRICS_URL): `<url>/<org>/api/v1/query`. */
+  get metricsUrl(): string {
+    return `${this.url}/prometheus`;
+  }
+
+  /**
+   * Fly's built-in proxy series per machine, from what the emulated proxy answered:
+   * fly_app_http_responses_count{app, region, instance, status} and
+   * fly_app_http_response_time_seconds_bucket{app, region, instance, status, le}.
+   */
+  protected override metricSeries(): Series[] {
+    const out: Series[] = [];
+    for (const app of this.apps.values()) {
+      for (const m of app.machines.values()) {
+        for (const [status, a] of this.proxyServer.perMachine.get(m.id) ?? []) {
+          const labels = { app: app.name, region: m.region, host: "emulated", instance: m.id, status };
+          out.push({ name: "fly_app_http_responses_count", labels, value: a.count });
+          RESPONSE_TIME_BUCKETS.forEach((le, i) => out.push({ name: "fly_app_http_response_time_seconds_bucket", labels: { ...labels, le: String(le) }, value: a.buckets[i]! }));
+          out.push({ name: "fly_app_http_response_time_seconds_bucket", labels: { ...labels, le: "+Inf" }, value: a.count });
+        }
+      }
+    }
     return out;
   }
 

@@ -114,6 +114,7 @@ export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
     PULUMI_CONFIG_PASSPHRASE: "rehearsal-passphrase",
     FLY_API_HOSTNAME: fly.url,
     FLY_API_TOKEN: fly.token,
+    FLIGHTDECK_FLY_METRICS_URL: fly.metricsUrl,
     [EDGE_ENV]: fly.proxyUrl,
     GITHUB_TOKEN: "ghp_rehearsal0000000000000000000000000000",
     CLOUDFLARE_API_TOKEN: "rehearsal-cloudflare-token",

@@ -113,12 +113,15 @@ describe("strategy: canary", () => {
     expect(err.problems[0]).toMatchObject({ key: "flightdeck:canary.steps" });
     expect(err.message).toMatch(/rising percentages, found 25, 5/);
   });
-  it("Fly stacks refuse it, saying why and what to use", () => {
+  it("Fly stacks accept it with one app's machines (fly.router: cordon)", () => {
     for (const [stack, base] of [["staging", staging], ["production", production]] as const) {
-      const err = problemsFor(stack, withValue(base, "strategy", "canary"));
-      expect(err.problems[0]).toMatchObject({ key: "flightdeck:strategy" });
-      expect(err.message).toMatch(/bluegreen on Fly: canary steps run on the local platform only so far/);
+      expect(parseStackConfig(stack, withValue(base, "strategy", "canary")).strategy).toBe("canary");
     }
+  });
+  it("two Fly apps behind the Cloudflare record refuse it, saying why and what to use", () => {
+    const err = problemsFor("production", withValue(withValue(production, "strategy", "canary"), "fly.router", "cloudflare"));
+    expect(err.problems[0]).toMatchObject({ key: "flightdeck:strategy" });
+    expect(err.message).toMatch(/bluegreen with fly.router: cloudflare \(a canary on Fly is a share of one app's machines in rotation: fly.router: cordon/);
   });
 });
 

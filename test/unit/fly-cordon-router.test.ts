@@ -114,6 +114,35 @@ describe("FlyCordonRouter provider", () => {
     expect(cordoned()).toEqual(liveIs("blue"));
   });
 
+  const canary = { steps: [25, 50], pauseMs: 300, maxErrorRate: 0.01, maxP99Ratio: 2, p99SlackMs: 20, minRequests: 0, org: "acme", percents: [33, 50] };
+
+  it("with canary settings, switches through shares of machines in rotation (33%, then 50%), reading Fly's metrics at each", async () => {
+    process.env.FLIGHTDECK_FLY_METRICS_URL = `${fly.url}/prometheus`;
+    const before = fly.log.length;
+    const queries = fly.metricsLog.length;
+    const r = await flyCordonRouterProvider.update!("cr-app-router", inputs("blue"), { ...inputs("green"), canary });
+    const moves = fly.log.slice(before).filter((l) => /\/(un)?cordon$/.test(l.path)).map((l) => `${l.path.split("/").pop()} ${l.path.split("/")[4]}`);
+    expect(moves[0]).toBe(`uncordon ${ids.green[0]}`);
+    expect(moves[1]).toBe(`uncordon ${ids.green[1]}`);
+    expect(cordoned()).toEqual(liveIs("green"));
+    expect((r.outs as { canaryReport: string[] }).canaryReport).toEqual([
+      expect.stringMatching(/^passed at 33%: new release 0 requests.*\(1 of 3 machines in rotation run the new release\)$/),
+      expect.stringMatching(/^passed at 50%: .*\(2 of 4 machines in rotation run the new release\)$/),
+    ]);
+    expect(fly.metricsLog.slice(queries).every((q) => q.org === "acme" && q.status === 200)).toBe(true);
+    expect(fly.metricsLog.length - queries).toBeGreaterThanOrEqual(2 * 2 * 2);
+  });
+
+  it("a canary whose figures cannot be read is aborted, never passed blind: the stable slot is back alone", async () => {
+    process.env.FLIGHTDECK_FLY_METRICS_URL = `${fly.url}/prometheus`;
+    await flyCordonRouterProvider.update!("cr-app-router", inputs("green"), inputs("blue"));
+    process.env.FLIGHTDECK_FLY_METRICS_URL = "http://127.0.0.1:9";
+    await expect(flyCordonRouterProvider.update!("cr-app-router", inputs("blue"), { ...inputs("green"), canary })).rejects.toThrow(
+      /^canary aborted at 33%: the step cannot be judged without Fly's metrics \(Fly API GET .*\); live traffic is back on blue$/,
+    );
+    expect(cordoned()).toEqual(liveIs("blue"));
+  });
+
   it("refuses to switch to a slot without machines", async () => {
     await expect(flyCordonRouterProvider.update!("cr-app-router", inputs("blue"), { ...inputs("green"), machines: { blue: ids.blue, green: [] } })).rejects.toThrow(
       /slot green has no machines/,

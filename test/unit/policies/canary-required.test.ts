@@ -18,11 +18,17 @@ describe("canary-required", () => {
     const out = await run(routerTypes.local, { canary: { ...canary, steps: [50] } }, { maxFirstStepPercent: 10 });
     expect(out[0].message).toMatch(/first step gives a new release 50% of live traffic; this stack's policy allows at most 10%/);
   });
-  it("says plainly that Fly's routers cannot run canary steps yet", async () => {
-    for (const type of [routerTypes.flyCordon, routerTypes.cloudflare]) {
-      const out = await run(type, { live: "blue" });
-      expect(out[0].message).toMatch(/canary steps are not available on Fly yet/);
-    }
+  it("judges a Fly router on the share its machines allow, not the one asked", async () => {
+    // Two machines per slot: one new machine in rotation beside two stable ones is 33%.
+    const fly = { ...canary, org: "acme", percents: [33] };
+    expect(await run(routerTypes.flyCordon, { live: "green", canary: fly }, { maxFirstStepPercent: 40 })).toEqual([]);
+    const out = await run(routerTypes.flyCordon, { live: "green", canary: fly });
+    expect(out[0].message).toMatch(/first step gives a new release 33% of live traffic \(asked 5%; .*\); this stack's policy allows at most 25%.*Fix: raise fly.machinesPerSlot/);
+    expect((await run(routerTypes.flyCordon, { live: "blue" }))[0].message).toMatch(/switches all live traffic to a new release at once/);
+  });
+  it("says plainly that the Cloudflare record (two apps) cannot run canary steps", async () => {
+    const out = await run(routerTypes.cloudflare, { live: "blue" });
+    expect(out[0].message).toMatch(/cannot run canary steps.*Fix: use fly.router: cordon/);
   });
   it("never blocks a restore, which switches at once", async () => {
     const restore = { restore: { kind: "rollback", reason: "rollback to version 3" } };
