@@ -11,6 +11,7 @@ const LONGEST_FIRST = [
   "test/integration/rehearsal-production.test.ts",
   "test/integration/runbooks.test.ts",
   "test/integration/rehearsal-staging.test.ts",
+  "test/integration/fly-canary.test.ts",
   "test/integration/delivery-safety.test.ts",
   "test/integration/backup-restore.test.ts",
   "test/integration/bluegreen-local.test.ts",
