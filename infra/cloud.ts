@@ -11,7 +11,7 @@ import { CONFIG_NAMESPACE, stackFileName } from "./config/parse";
 import type { CloudConfig } from "./config/schema";
 import { liveSpec, warmSpec, type DeliveryState } from "./config/delivery";
 import type { SlotName } from "./config/schema";
-import { flyCanarySettings, gateSettings } from "./switch-settings";
+import { flyCanarySettings } from "./switch-settings";
 import { declareDelivery } from "./delivery";
 import { deliveryOutputs } from "./outputs";
 import { checkFeatureFlags, type Features } from "./features";
@@ -85,7 +85,8 @@ export function cloudEnvironment(config: CloudConfig, deployed: DeliveryState, c
   const canary = flyCanarySettings(config);
   const bg = new BlueGreen("app", {
     ...run,
-    healthGate: gateSettings(config),
+    healthGate: config.healthGate,
+    restore: config.switchAtOnce === true,
     platform: flyPlatform({
       fly: config.fly,
       appName: core.appName,
@@ -131,7 +132,8 @@ function twoAppEnvironment(
   });
   const bg = new BlueGreen("app", {
     ...run,
-    healthGate: gateSettings(config),
+    healthGate: config.healthGate,
+    restore: config.switchAtOnce === true,
     platform: flyTwoAppPlatform({
       fly: config.fly,
       apps,

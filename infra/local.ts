@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { CONFIG_NAMESPACE } from "./config/parse";
 import { BlueGreen } from "../components/bluegreen/bluegreen";
-import { canarySettings, gateSettings } from "./switch-settings";
+import { canarySettings } from "./switch-settings";
 import { featureEnv } from "../components/fly/plan";
 import { localPlatform, type LocalSlotSettings } from "../components/local/platform";
 import type { SlotName } from "../components/bluegreen/slots";
@@ -48,7 +48,8 @@ export function localEnvironment(config: LocalConfig, delivery: DeliveryState, c
     release: liveSpec(delivery).release,
     liveSlot: delivery.liveSlot,
     previousRelease: warmSpec(delivery)?.release,
-    healthGate: gateSettings(config),
+    healthGate: config.healthGate,
+    restore: config.switchAtOnce === true,
     platform,
   });
   return deliveryOutputs(config.environment, bg, delivery);

@@ -1,11 +1,11 @@
 /**
- * How a switch goes, from a stack's config: its gate and its canary steps, and how both change in
- * an update the driver runs to restore (revert, rollback, recovery: `switchAtOnce`).
+ * How a switch goes, from a stack's config: in canary steps or at once, and at once in an update
+ * the driver runs to restore (revert, rollback, recovery: `switchAtOnce`).
  */
 import type { CanarySettings } from "../components/bluegreen/canary-analysis";
 import type { FlyCanarySettings } from "../components/fly/contract";
 import { flyCanarySteps } from "../components/fly/plan";
-import type { CloudConfig, HealthGateConfig, LocalConfig } from "./config/schema";
+import type { CloudConfig, LocalConfig } from "./config/schema";
 
 /** How the router switches: in canary steps with strategy canary, except in the driver's restores. */
 export function canarySettings(config: Pick<LocalConfig | CloudConfig, "strategy" | "canary" | "switchAtOnce">): CanarySettings | undefined {
@@ -25,11 +25,3 @@ export function flyCanarySettings(config: CloudConfig): FlyCanarySettings | unde
   return { ...settings, org: config.fly.org, percents: flyCanarySteps(settings.steps, n, n).map((s) => s.percent) };
 }
 
-/**
- * The gate's settings. A restore's gate opens on one passing probe: it goes back to a release that
- * passed its own gate and served, and the driver has just checked that the slot serves it (and moved
- * traffic there first), so more probes in a row only hold the restore. Its other rules stay.
- */
-export function gateSettings(config: Pick<LocalConfig | CloudConfig, "healthGate" | "switchAtOnce">): HealthGateConfig {
-  return config.switchAtOnce ? { ...config.healthGate, healthyThreshold: 1 } : config.healthGate;
-}

@@ -18,6 +18,8 @@ export interface BlueGreenArgs {
   readonly previousRelease?: string;
   readonly healthGate: HealthGateSettings;
   readonly platform: BlueGreenPlatform;
+  /** This update is a driver's restore: the gate opens on one passing probe (HealthGateInputs.restore). */
+  readonly restore?: boolean;
 }
 
 /**
@@ -52,6 +54,7 @@ export class BlueGreen extends pulumi.ComponentResource {
         ...args.healthGate,
         target: live.url,
         release: args.release,
+        ...(args.restore ? { restore: true } : {}),
         // Only platforms that need it add probe settings, so other gates' inputs stay as they were.
         ...(live.probe
           ? {

@@ -33,10 +33,11 @@ async function probeRound(url: string, inputs: HealthGateInputs): Promise<{ ok: 
 async function runGate(inputs: HealthGateInputs): Promise<HealthGateOutputs> {
   const url = `${inputs.target}${inputs.path}`;
   const started = Date.now();
+  const rules = inputs.restore ? { ...inputs, healthyThreshold: 1 } : inputs;
   let tally: GateTally = emptyTally;
   for (;;) {
     const probe = await probeRound(url, inputs);
-    const step = recordProbe(tally, probe, inputs);
+    const step = recordProbe(tally, probe, rules);
     tally = step.tally;
     if (step.verdict === "open") return { ...inputs, openedAt: new Date().toISOString(), probes: tally.probes };
     if (step.verdict === "closed") {
@@ -68,7 +69,8 @@ export const healthGateProvider: pulumi.dynamic.ResourceProvider<HealthGateInput
     // Any change (new release, other target, other rules) means the verdict must be earned again.
     // The optional probe settings count when they appear or disappear, too.
     const optional: (keyof HealthGateInputs)[] = ["headers", "instances", "instanceHeader"];
-    const keys = [...new Set([...(Object.keys(news) as (keyof HealthGateInputs)[]), ...optional])];
+    // `restore` is how a restore's gate runs, not what it checks: a preview after one changes nothing.
+    const keys = [...new Set([...(Object.keys(news) as (keyof HealthGateInputs)[]), ...optional])].filter((k) => k !== "restore");
     const changed = keys.filter((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
     return { changes: changed.length > 0 };
   },

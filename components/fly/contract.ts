@@ -158,6 +158,12 @@ export interface HealthGateInputs {
   instances?: string[];
   /** @default "fly-force-instance-id" (Fly's proxy routes the request to that machine) */
   instanceHeader?: string;
+  /**
+   * Set by a driver's restore (revert, rollback, recovery): one passing probe opens the gate. It
+   * goes back to a release that passed its own gate and served, and the driver has just checked the
+   * slot serves it. Not a rule: the diff ignores it, so a plain preview after a restore shows no change.
+   */
+  restore?: boolean;
 }
 
 /** The header Fly's proxy takes to send a request to one machine (how the gate reaches an idle slot). */

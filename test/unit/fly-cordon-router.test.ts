@@ -173,6 +173,15 @@ describe("health gate over instances", () => {
     expect(fly.proxyLog.slice(from).map((p) => p.instance).sort()).toEqual([...ids.green, ...ids.green].sort());
   });
 
+  it("a restore's gate opens on one passing round; a preview after it sees no change, and the next deploy asks for all of them again", async () => {
+    const restored = await healthGateProvider.create!(gate({ restore: true }));
+    expect(restored.outs?.probes).toBe(1);
+    const after = { ...gate({ restore: true }), openedAt: "x", probes: 1 };
+    expect((await healthGateProvider.diff!("g", after, gate())).changes).toBe(false);
+    const next = await healthGateProvider.update!("g", after, gate({ release: `${image}-next` }));
+    expect(next.outs?.probes).toBe(2);
+  });
+
   it("a round fails when one instance fails, naming it", async () => {
     fly.updateOutOfBand("cr-app", ids.green[1], (c) => (c.image = image.replace("aaaa", "bbbb")));
     fly.failingImages.add(image.replace("aaaa", "bbbb"));

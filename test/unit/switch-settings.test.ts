@@ -1,8 +1,8 @@
-/** How a switch goes from a stack's config: its gate and canary steps, and both in a driver's restore. */
+/** How a switch goes from a stack's config: canary steps or at once, and at once in a driver's restore. */
 import { describe, expect, it } from "vitest";
 import { parseStackConfig } from "../../infra/config/parse";
 import type { CloudConfig, StackConfig } from "../../infra/config/schema";
-import { canarySettings, flyCanarySettings, gateSettings } from "../../infra/switch-settings";
+import { canarySettings, flyCanarySettings } from "../../infra/switch-settings";
 import { stackFileConfig } from "../support/stack-files";
 
 function cloud(c: StackConfig): CloudConfig {
@@ -14,15 +14,12 @@ describe("switch settings", () => {
   const local = parseStackConfig("local", { ...stackFileConfig("local"), strategy: "canary" });
   const production = cloud(parseStackConfig("production", { ...stackFileConfig("production"), strategy: "canary" }));
 
-  it("a deploy's gate and canary are the config's", () => {
-    expect(gateSettings(local)).toEqual(local.healthGate);
-    expect(gateSettings(local).healthyThreshold).toBe(3);
+  it("a deploy's canary is the config's", () => {
     expect(canarySettings(local)).toMatchObject({ steps: [5, 25], pauseMs: 10_000 });
   });
 
-  it("a restore's gate opens on one passing probe, its other rules kept, and it switches at once", () => {
+  it("a restore switches at once", () => {
     const restore = { ...local, switchAtOnce: true };
-    expect(gateSettings(restore)).toEqual({ ...local.healthGate, healthyThreshold: 1 });
     expect(canarySettings(restore)).toBeUndefined();
     expect(flyCanarySettings({ ...production, switchAtOnce: true })).toBeUndefined();
   });
