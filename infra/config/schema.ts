@@ -20,7 +20,7 @@ export const healthGateSchema = z
     expectedStatus: z.number().int().min(100).max(599).default(200).describe("HTTP status a healthy probe returns."),
     intervalMs: z.number().int().min(50).default(500).describe("Time between probes."),
     timeoutMs: z.number().int().min(50).default(2000).describe("Timeout of one probe."),
-    healthyThreshold: z.number().int().min(1).default(3).describe("Consecutive passes that open the gate."),
+    healthyThreshold: z.number().int().min(1).default(3).describe("Consecutive passes that open the gate (one in a driver's restore: revert, rollback, recovery)."),
     unhealthyThreshold: z.number().int().min(1).default(2).describe("Consecutive failures that fail the gate."),
     deadlineMs: z.number().int().min(1000).default(60_000).describe("Overall time the gate may take."),
   })
