@@ -49,7 +49,7 @@ export const canarySchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.steps.some((w, i) => i > 0 && w <= c.steps[i - 1]!)) {
-      ctx.addIssue({ code: "custom", path: ["steps"], message: `rising percentages, found ${c.steps.join(", ")}` });
+      ctx.addIssue({ code: "custom", path: ["steps"], message: "rising percentages" });
     }
   })
   .describe("The canary's steps and what aborts it (with strategy: canary).");

@@ -111,7 +111,7 @@ describe("strategy: canary", () => {
   it("steps must rise", () => {
     const err = problemsFor("local", withValue(withValue(local, "strategy", "canary"), "canary", { steps: [25, 5] }));
     expect(err.problems[0]).toMatchObject({ key: "flightdeck:canary.steps" });
-    expect(err.message).toMatch(/rising percentages, found 25, 5/);
+    expect(err.message).toMatch(/flightdeck:canary.steps: expected rising percentages, found \[25,5\]$/m);
   });
   it("Fly stacks accept it with one app's machines (fly.router: cordon)", () => {
     for (const [stack, base] of [["staging", staging], ["production", production]] as const) {
