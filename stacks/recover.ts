@@ -6,7 +6,7 @@ import { describeDelivery } from "./plan";
 import type { StackFile } from "./stack-file";
 import { firstLine, type StepLog } from "./steps";
 import { exportEncrypted, importState } from "./state-io";
-import { parseTrafficSwitchSpec } from "./traffic-spec";
+import { trafficSwitchOutput } from "./traffic-spec";
 import { trafficSwitchFor } from "./traffic";
 import { upTo } from "./update";
 import { readStackOutputs } from "./engine-cli";
@@ -118,7 +118,7 @@ export async function recoverStack(
   // canary step's cordons, which the router's state cannot see), and the restore is about to update
   // those machines in place. Best effort: the restore must run even if the router cannot be reached
   // now (a local HAProxy that died with the driver is started again by it).
-  const found = await readStackOutputs(stack).then((o) => parseTrafficSwitchSpec(o.trafficSwitch?.value, `stack ${stack.name}: output trafficSwitch`)).catch(() => undefined);
+  const found = await readStackOutputs(stack).then((o) => trafficSwitchOutput(o, stack.name)).catch(() => undefined);
   if (found) {
     await trafficSwitchFor(found)
       .pointAt(restoreTo.liveSlot)
@@ -135,7 +135,7 @@ export async function recoverStack(
   // The router's state may not say what the dead driver left in rotation (on Fly the Machines API
   // cannot read cordons back, so the update above saw no change to make): pointing live traffic at
   // the restored slot once more, with the machines the restore left, leaves nothing split.
-  const spec = parseTrafficSwitchSpec(outputs.trafficSwitch?.value, `stack ${stack.name}: output trafficSwitch`);
+  const spec = trafficSwitchOutput(outputs, stack.name);
   if (spec) {
     await log.run("traffic", () => trafficSwitchFor(spec).pointAt(restoreTo.liveSlot), () => `live traffic on ${restoreTo.liveSlot} alone, as the state says`);
   }

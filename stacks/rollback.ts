@@ -12,7 +12,7 @@ import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor, warmSlotProblem } from "./traffic";
-import { parseTrafficSwitchSpec } from "./traffic-spec";
+import { trafficSwitchOutput } from "./traffic-spec";
 import { recordedTraffic, switchToWarmFromRecord, warmSwitchMatches, type RecordedTraffic, type WarmSwitch } from "./warm-switch";
 import { readDeployed, upTo } from "./update";
 import { readPolicyConfig } from "./policy-config";
@@ -210,7 +210,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
       let trafficMovedMs: number | undefined;
       let movedFrom: DeliveryState["liveSlot"] | undefined;
       const slotUrls = outputs.slotUrls?.value as Partial<Record<string, string>> | undefined;
-      const spec = parseTrafficSwitchSpec(outputs.trafficSwitch?.value, `stack ${opts.stack}: output trafficSwitch`);
+      const spec = trafficSwitchOutput(outputs, opts.stack);
       const warmUrl = slotUrls?.[next.liveSlot];
       if (early) {
         if (warmSwitchMatches(early, current, next)) {

@@ -4,7 +4,7 @@ import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
 import { readStackFile } from "./stack-file";
-import { parseTrafficSwitchSpec } from "./traffic-spec";
+import { trafficSwitchOutput } from "./traffic-spec";
 import { probeHttp, servesRelease } from "../components/bluegreen/probe";
 import { deliveryFromConfig, liveSpec } from "./plan";
 import { deliveryMetrics, type DeliveryMetrics } from "./metrics";
@@ -99,7 +99,7 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   // Outputs arrive decrypted: a secret one is never printed, whatever its name.
   const val = (k: string) => (outputs[k]?.value === undefined ? undefined : outputs[k]!.secret ? "[secret]" : String(outputs[k]!.value));
   const url = val("url");
-  const spec = parseTrafficSwitchSpec(outputs.trafficSwitch?.value, `stack ${stackName}: output trafficSwitch`);
+  const spec = trafficSwitchOutput(outputs, stackName);
   const router = spec ? trafficSwitchFor(spec) : undefined;
   // Canary steps (or a driver that died in them) split traffic: no one slot is live, and status says so.
   const routing = router?.routing ? await router.routing().catch(() => undefined) : undefined;

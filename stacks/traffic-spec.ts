@@ -21,3 +21,8 @@ export function parseTrafficSwitchSpec(value: unknown, where: string): TrafficSw
   if (r.success) return r.data;
   throw new Error(`${where}: expected a traffic switch (kind local, fly or cloudflare with its fields), found ${JSON.stringify(value).slice(0, 200)} (${r.error.issues.map((i) => `${i.path.join(".") || "(spec)"}: ${i.message}`).join("; ")})`);
 }
+
+/** A stack's `trafficSwitch` output, checked: undefined when it has none, an error naming the stack when malformed. */
+export function trafficSwitchOutput(outputs: Record<string, { value: unknown }>, stackName: string): TrafficSwitchSpec | undefined {
+  return parseTrafficSwitchSpec(outputs.trafficSwitch?.value, `stack ${stackName}: output trafficSwitch`);
+}

@@ -5,12 +5,21 @@
 import { flyFetch, seg } from "./api";
 import { cordonPlan, restorePlan, type CordonStep, type Slot } from "./plan";
 
-async function cordonCall(app: string, step: CordonStep): Promise<void> {
+/**
+ * Takes one machine out of Fly's proxy rotation (`cordon`) or puts it back (`uncordon`); with the
+ * nonce of the machine's lease when the caller holds it. `context` names the machine in errors.
+ */
+export async function setRotation(app: string, machine: string, action: CordonStep["action"], context: string, leaseNonce?: string): Promise<void> {
   await flyFetch<unknown>({
     method: "POST",
-    path: `/apps/${seg(app)}/machines/${seg(step.machine)}/${step.action}`,
-    context: `app ${app}, machine ${step.machine} (slot ${step.slot}), ${step.action}`,
+    path: `/apps/${seg(app)}/machines/${seg(machine)}/${action}`,
+    context,
+    ...(leaseNonce ? { headers: { "fly-machine-lease-nonce": leaseNonce } } : {}),
   });
+}
+
+async function cordonCall(app: string, step: CordonStep): Promise<void> {
+  await setRotation(app, step.machine, step.action, `app ${app}, machine ${step.machine} (slot ${step.slot}), ${step.action}`);
 }
 
 /**

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { envNumber, flyFetch, isFlyApiError, seg, sleep } from "./api";
 import { flyResourceTypes, type FlyMachineConfig, type FlyMachineInputs } from "./contract";
+import { setRotation } from "./cordons";
 import { assertPinnedImage, machineDiff, managedConfig, regionPlan } from "./plan";
 
 /** What Fly answers for a machine (the spec's `Machine`, the fields we use). */
@@ -179,21 +180,19 @@ function drainMs(): number {
 async function updateUnderLease(id: string, olds: FlyMachineOutputs, news: FlyMachineInputs, drain: boolean): Promise<FlyMachineBody> {
   const deadline = Date.now() + news.updateDeadlineMs;
   const nonce = await acquireLease(news, id);
-  const leased = { "fly-machine-lease-nonce": nonce };
-  const base = `/apps/${seg(news.app)}/machines/${seg(id)}`;
   let cordoned = false;
   let failure: unknown;
   try {
     if (drain) {
-      await flyFetch<unknown>({ method: "POST", path: `${base}/cordon`, context: `${where(news, id)}, drain before update`, headers: leased });
+      await setRotation(news.app, id, "cordon", `${where(news, id)}, drain before update`, nonce);
       cordoned = true;
       await sleep(drainMs());
     }
     const res = await flyFetch<FlyMachineBody>({
       method: "POST",
-      path: base,
+      path: `/apps/${seg(news.app)}/machines/${seg(id)}`,
       context: where(news, id),
-      headers: leased,
+      headers: { "fly-machine-lease-nonce": nonce },
       body: { config: news.config, region: olds.placedRegion, ...(news.cordoned || drain ? { skip_service_registration: true } : {}) },
     });
     return await waitHealthy(news, id, res.body.instance_id ?? "", deadline);
@@ -203,7 +202,7 @@ async function updateUnderLease(id: string, olds: FlyMachineOutputs, news: FlyMa
   } finally {
     try {
       if (cordoned) {
-        await flyFetch<unknown>({ method: "POST", path: `${base}/uncordon`, context: `${where(news, id)}, back in rotation after update`, headers: leased }).catch((err: Error) => {
+        await setRotation(news.app, id, "uncordon", `${where(news, id)}, back in rotation after update`, nonce).catch((err: Error) => {
           const before = failure instanceof Error ? `${failure.message}; then ` : "";
           // Thrown over the update's own outcome: the machine is out of rotation and the state would say otherwise.
           throw new Error(`${before}${where(news, id)} stays cordoned, out of rotation: ${err.message}. Put it back with \`fly machine uncordon ${id} -a ${news.app}\`.`);
@@ -249,7 +248,7 @@ export const flyMachineProvider: pulumi.dynamic.ResourceProvider<FlyMachineInput
     try {
       healthy = await waitHealthy(inputs, id, created.instance_id ?? "", deadline);
       if (inputs.cordoned) {
-        await flyFetch<unknown>({ method: "POST", path: `/apps/${seg(inputs.app)}/machines/${seg(id)}/cordon`, context: where(inputs, id) });
+        await setRotation(inputs.app, id, "cordon", where(inputs, id));
       }
     } catch (err) {
       // The machine exists but is not healthy: remove it so a retry starts clean rather than leaking it.
