@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     late: r.image("v4-fails-later", { env: { FAIL_AFTER_MS: "15000" } }),
   };
   const measure = async <T>(scenario: string, run: () => Promise<T>): Promise<{ result: T; tally: LoadTally }> => {
-    const load = steadyLoad(r.fly.proxyUrl, r.hostname, CONCURRENCY);
+    const load = steadyLoad(r.fly.proxyUrl, r.hostname, { concurrency: CONCURRENCY, everyMs: 0 });
     const started = Date.now();
     const result = await run();
     const tally = await load.stop();

@@ -22,7 +22,7 @@ const CLIENTS = 4;
 
 /** Clients back to back on the live URL, so each step sees enough requests to judge. */
 function load() {
-  const clients = Array.from({ length: CLIENTS }, () => watchLive(env.url, 0));
+  const clients = Array.from({ length: CLIENTS }, () => watchLive(env.url, 5));
   return {
     async stop() {
       const seen = await Promise.all(clients.map((c) => c.stop()));
