@@ -4,14 +4,16 @@ import { LongestFirstSequencer } from "./test/setup/sequencer";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Files run side by side, two at a time: each integration file has its own ports, stacks and
-    // local state, and much of its time is spent waiting (gates, bakes, load). The engine's CPU is
-    // what limits more: with three workers, the two rehearsals and delivery-safety at once pushed a
-    // 47 s test past its timeout. Under that sharing a test takes up to about twice its time alone,
-    // hence the timeouts (a test's own bounds on failover, gates and load stay as they are).
+    // Files run side by side, three at a time: each integration file has its own ports, stacks and
+    // local state, and part of its time is spent waiting (gates, bakes). The CPU is what limits: the
+    // engine runs (engine, program, policy pack, dynamic providers) take most of both cores. Three
+    // workers once pushed a 47 s test past its timeout, when the rehearsals' steady load ran back to
+    // back and took a core by itself; it is paced now (test/support/steady-load.ts), and a third
+    // worker fills the bakes' waits. Under that sharing a test takes up to about twice its time
+    // alone, hence the timeouts (a test's own bounds on failover, gates and load stay as they are).
     fileParallelism: true,
     pool: "forks",
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
     setupFiles: ["test/setup/worker-env.ts"],
     sequence: { sequencer: LongestFirstSequencer },
     testTimeout: 300_000,

@@ -4,15 +4,16 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * The files that take longest (minutes each, measured on 2 cores) start first, so the parallel
  * workers do not end with one long file running alone. A clean clone has no vitest cache, whose
  * "longest first" would otherwise only know file sizes, and size says little here: the rehearsals
- * are short files that run long scenarios. The two rehearsals, the heaviest (Fly emulator, doubles,
- * steady load), are not started together. Everything else keeps vitest's own order.
+ * are short files that run long scenarios, production's deploys the longest of all (its committed
+ * 120 s bake, twice). Everything else keeps vitest's own order.
  */
 const LONGEST_FIRST = [
   "test/integration/rehearsal-production.test.ts",
-  "test/integration/runbooks.test.ts",
   "test/integration/rehearsal-staging.test.ts",
+  "test/integration/runbooks.test.ts",
   "test/integration/fly-canary.test.ts",
   "test/integration/delivery-safety.test.ts",
+  "test/integration/rehearsal-production-guards.test.ts",
   "test/integration/backup-restore.test.ts",
   "test/integration/bluegreen-local.test.ts",
   "test/integration/canary-local.test.ts",

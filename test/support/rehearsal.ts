@@ -10,12 +10,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { FlyEmulator, sampleAppImage, type ImageSpec } from "../fly-emulator";
 import { installProviderDoubles } from "../provider-doubles/install";
 import { EDGE_ENV } from "../../components/bluegreen/edge";
 import { POLICY_NOW_ENV } from "../../policies/rules/deploy-window";
 import { projectDir } from "../../stacks/workspace";
+import { fileStore } from "../../stacks/backend-store";
+import { buildRecord, writeRecord } from "../../stacks/records";
 
 export type CloudStack = "staging" | "production";
 
@@ -174,4 +177,21 @@ export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
       fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Promotion, not rebuild: production takes only what staging recorded as a succeeded deploy. The
+ * honest way would be staging deploying each release first in this backend; that is more blue/green
+ * deploys with a 30 s bake each, and rehearsal-staging already proves staging's deploys write those
+ * records. So staging's records are written with the driver's own buildRecord/writeRecord, exactly
+ * as a staging deploy leaves them: the same image under staging's app name (one digest, two refs, as
+ * deploy.yml pushes it).
+ */
+export async function recordStagingSuccesses(r: Rehearsal, labels: string[]): Promise<void> {
+  const store = fileStore(fileURLToPath(r.env.PULUMI_BACKEND_URL!), true);
+  const app = committedSettings("staging").app;
+  for (const label of labels) {
+    const at = Date.now();
+    await writeRecord(store, buildRecord({ stack: "staging", kind: "deploy", outcome: "succeeded", release: releaseRef(app, label), startedAt: at, endedAt: at + 30_000, steps: [] }, { deployer: "rehearsal" }));
+  }
 }
