@@ -26,9 +26,25 @@ export type UpOutputs = Record<string, { value: unknown }>;
  * resource's outputs when the update ends.
  */
 export async function engineUp(stack: Stack, opts: EngineUpOptions): Promise<UpOutputs> {
+  const events = await engineRun(stack, ["up", "--yes", "--skip-preview"], opts);
+  return stackOutputsOf(events);
+}
+
+/**
+ * `pulumi preview` as the Automation API runs it, with the same event log, but able to run the
+ * program in a program host: a deploy that previews first then updates runs its program in one
+ * process instead of two (about 2 s of CPU and of wall time per Fly deploy). Throws the CLI's
+ * error, in the Automation API's words, when the preview fails or a policy refuses it.
+ */
+export async function enginePreview(stack: Stack, opts: EngineUpOptions): Promise<void> {
+  await engineRun(stack, ["preview"], opts);
+}
+
+/** One engine operation with its event log: its events, in order (also given to onEvent), or the CLI's error. */
+async function engineRun(stack: Stack, command: string[], opts: EngineUpOptions): Promise<EngineEvent[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flightdeck-up-"));
   const eventLog = path.join(dir, "events.jsonl");
-  const args = ["up", "--yes", "--skip-preview", "--non-interactive", "--message", opts.message, "--config-file", opts.configFile];
+  const args = [...command, "--non-interactive", "--message", opts.message, "--config-file", opts.configFile];
   for (const p of opts.policyPacks ?? []) args.push("--policy-pack", p);
   for (const c of opts.policyPackConfigs ?? []) args.push("--policy-pack-config", c);
   if (opts.client) args.push(`--client=${opts.client}`);
@@ -38,7 +54,7 @@ export async function engineUp(stack: Stack, opts: EngineUpOptions): Promise<UpO
     const events = readEvents(eventLog);
     for (const e of events) opts.onEvent?.(e);
     if (run.exitCode !== 0) throw commandError(run);
-    return stackOutputsOf(events);
+    return events;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

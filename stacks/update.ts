@@ -5,7 +5,7 @@ import { deliveryFromOutputs, liveSpec, type DeliveryState, type SlotSpec } from
 import { writeUpdateConfig, type StackFile } from "./stack-file";
 import { formatPolicyAdvice, formatPolicyEvent, isAdvisory } from "./policy-event";
 import { firstLine } from "./steps";
-import { engineUp, readStackOutputs } from "./engine-cli";
+import { enginePreview, engineUp, readStackOutputs } from "./engine-cli";
 import { withProgramHost } from "./program-host";
 import { engineOptions, type Restore } from "./workspace";
 import { compilePackFor } from "./warm-up";
@@ -102,7 +102,16 @@ export async function upTo(
     if (opts.preview) {
       const found = policyFindings();
       try {
-        await stack.preview({ ...engine, message: `preview: ${message}`, onEvent: found.see });
+        // In the program host the update then reuses: the program loads once for both.
+        await withProgramHost(opts.workDir, stack.name, (client) => enginePreview(stack, {
+          client,
+          message: `preview: ${message}`,
+          configFile: cfg.path,
+          policyPacks: engine.policyPacks,
+          policyPackConfigs: engine.policyPackConfigs,
+          onOutput: engine.onOutput,
+          onEvent: found.see,
+        }));
       } catch (err) {
         // A policy's refusal is its message (what is wrong, and the fix), not the engine's summary line.
         throw new PreviewRefusedError(found.mandatory.size > 0 ? [...found.mandatory].join("\n") : firstLine(err), { cause: err });

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { engineUp } from "../../stacks/engine-cli";
+import { enginePreview, engineUp, stackOutputsOf } from "../../stacks/engine-cli";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { programHostServes, stopProgramHosts, withProgramHost } from "../../stacks/program-host";
 import { openStack } from "../../stacks/workspace";
 
@@ -119,5 +120,23 @@ describe("the program host (stacks/program-host)", () => {
     const plain = await engineUp(stack, { message: "plain", configFile: path.join(dir, "Pulumi.test-hosted.yaml") });
     expect(String(plain.runner?.value)).toMatch(/[\\/]cmd[\\/]run[\\/]index\.js$/);
     expect(plain.pid?.value).not.toBe(outputs.pid?.value);
+  });
+
+  it("runs a deploy's preview in the host, and the update after it in the same process", async () => {
+    const dir = project();
+    const stack = await openStack("test-previewed", dir);
+    const configFile = path.join(dir, "Pulumi.test-previewed.yaml");
+    const events: EngineEvent[] = [];
+    await withProgramHost(dir, "test-previewed", (client) => {
+      expect(client).toBeDefined();
+      return enginePreview(stack, { message: "preview", configFile, client, onEvent: (e) => events.push(e) });
+    });
+    // The preview's own events report the root's outputs: the program ran in the host.
+    const previewed = stackOutputsOf(events);
+    expect(previewed.runner?.value).toBe(hostScript);
+    const updated = await withProgramHost(dir, "test-previewed", (client) => engineUp(stack, { message: "update", configFile, client }));
+    expect(updated.pid?.value).toBe(previewed.pid?.value);
+    // A preview changes nothing: the update was the stack's first.
+    expect((await stack.history()).map((h) => h.kind)).toEqual(["update"]);
   });
 });
