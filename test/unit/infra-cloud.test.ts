@@ -224,7 +224,7 @@ describe("refused before anything is declared", () => {
 
 describe("an image not pinned by digest", () => {
   // The policy pack refuses it in preview (fly-image-pinned-by-digest; proved on the real engine in
-  // test/integration/rehearsal-production.test.ts) and the machine provider's Check refuses it too:
+  // test/integration/rehearsal-production-guards.test.ts) and the machine provider's Check refuses it too:
   // the program must declare it as given, or it ends before the policies can report.
   it("is declared as given, for the policy pack and the provider's Check to refuse", async () => {
     const raw = withValue(stackFileConfig("staging"), "release", "registry.fly.io/flightdeck-staging:latest");
