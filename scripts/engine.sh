@@ -178,6 +178,12 @@ else
   unset FLIGHTDECK_ENGINE
 fi
 export PULUMI_SKIP_UPDATE_CHECK=true
+# The engine's Go runtime (and the Go language host's) collects garbage less often: these processes
+# live seconds, and at the default (100) about a quarter of a short run's CPU went to the collector
+# (measured here: `pulumi refresh` of the local stack 0.36 against 0.27 user-s, `stack output` about
+# 0.2 against 0.15). The heap may grow to 5 times what is live: tens of MB for these stacks. A GOGC
+# already set wins.
+export GOGC="${GOGC:-400}"
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # The program is type-checked by `npm run typecheck` (part of `npm test`); the engine only transpiles.
 export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
