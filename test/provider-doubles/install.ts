@@ -49,6 +49,7 @@ export function lockedVersion(pkg: string): string {
 }
 
 export function installProviderDoubles(pulumiHome: string, opts: InstallOptions): { plugins: InstalledPlugin[] } {
+  const entry = bundleProvider(); // one bundle serves every package's launcher
   const plugins = (opts.packages ?? DOUBLED_PACKAGES).map((name) => {
     const version = lockedVersion(name);
     const dir = path.join(pulumiHome, "plugins", `resource-${name}-v${version}`);
@@ -56,7 +57,6 @@ export function installProviderDoubles(pulumiHome: string, opts: InstallOptions)
     // A `.partial` beside the directory means "install unfinished": the engine would skip the plugin.
     fs.rmSync(`${dir}.partial`, { force: true });
     const bin = path.join(dir, `pulumi-resource-${name}`);
-    const entry = bundleProvider();
     const tmp = `${bin}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, launcher(name, version, entry, opts), { mode: 0o755 });
     fs.renameSync(tmp, bin); // an engine starting meanwhile never runs half a script
