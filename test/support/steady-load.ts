@@ -56,22 +56,21 @@ export function steadyLoad(edgeUrl: string, hostname: string, { concurrency = 4,
         const res = await pool.request({ path: "/version", method: "GET", headers: { host: hostname, "user-agent": LOAD_USER_AGENT }, headersTimeout: 5000, bodyTimeout: 5000 });
         const text = await res.body.text();
         tally.byStatus[res.statusCode] = (tally.byStatus[res.statusCode] ?? 0) + 1;
-        if (res.statusCode !== 200) {
+        if (res.statusCode === 200) {
+          const version = String((JSON.parse(text) as { version?: unknown }).version);
+          tally.served[version] = (tally.served[version] ?? 0) + 1;
+          const now = Date.now();
+          const between = (tally.servedBetween[version] ??= { first: now, last: now });
+          between.last = now;
+        } else {
           fail();
-          await pace(startedAt);
-          continue;
         }
-        const version = String((JSON.parse(text) as { version?: unknown }).version);
-        tally.served[version] = (tally.served[version] ?? 0) + 1;
-        const now = Date.now();
-        const between = (tally.servedBetween[version] ??= { first: now, last: now });
-        between.last = now;
-        await pace(startedAt);
       } catch {
         tally.byStatus.error = (tally.byStatus.error ?? 0) + 1;
         fail();
         await new Promise((r) => setTimeout(r, 10));
       }
+      await pace(startedAt);
     }
   };
   const loops = Array.from({ length: concurrency }, loop);
