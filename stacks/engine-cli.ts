@@ -42,7 +42,7 @@ export async function enginePreview(stack: Stack, opts: EngineUpOptions): Promis
 
 /** One engine operation with its event log: its events, in order (also given to onEvent), or the CLI's error. */
 async function engineRun(stack: Stack, command: string[], opts: EngineUpOptions): Promise<EngineEvent[]> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flightdeck-up-"));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "flightdeck-engine-"));
   const eventLog = path.join(dir, "events.jsonl");
   const args = [...command, "--non-interactive", "--message", opts.message, "--config-file", opts.configFile];
   for (const p of opts.policyPacks ?? []) args.push("--policy-pack", p);

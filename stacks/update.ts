@@ -103,15 +103,7 @@ export async function upTo(
       const found = policyFindings();
       try {
         // In the program host the update then reuses: the program loads once for both.
-        await withProgramHost(opts.workDir, stack.name, (client) => enginePreview(stack, {
-          client,
-          message: `preview: ${message}`,
-          configFile: cfg.path,
-          policyPacks: engine.policyPacks,
-          policyPackConfigs: engine.policyPackConfigs,
-          onOutput: engine.onOutput,
-          onEvent: found.see,
-        }));
+        await withProgramHost(opts.workDir, stack.name, (client) => enginePreview(stack, { ...engine, client, message: `preview: ${message}`, onEvent: found.see }));
       } catch (err) {
         // A policy's refusal is its message (what is wrong, and the fix), not the engine's summary line.
         throw new PreviewRefusedError(found.mandatory.size > 0 ? [...found.mandatory].join("\n") : firstLine(err), { cause: err });
@@ -122,12 +114,9 @@ export async function upTo(
     let changed = false;
     try {
       return await withProgramHost(opts.workDir, stack.name, (client) => engineUp(stack, {
+        ...engine,
         client,
         message,
-        configFile: cfg.path,
-        policyPacks: engine.policyPacks,
-        policyPackConfigs: engine.policyPackConfigs,
-        onOutput: engine.onOutput,
         onEvent: (e) => {
           found.see(e);
           // A step that began may have changed something, even if it never finished.
