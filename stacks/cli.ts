@@ -256,27 +256,33 @@ program
     else console.log(`${r.created ? "RELEASED" : "ALREADY RELEASED"} ${r.tag}${r.tagCreated ? "" : " (tag existed)"}: ${r.url ?? ""}`);
   });
 
-// `flightdeck status | head`: a reader that stops reading is not an error worth a stack trace.
-if (require.main === module) {
+
+/** Errors that are the caller's input, not a fault: their message is the whole story. */
+const userErrors = new Set(["StackConfigError", "UsageError", "DeployLockedError", "RollbackTargetError", "StackSetupError", "RollbackFailedError", "StateReadError", "BackupFileError", "RestoreRefusedError"]);
+
+/**
+ * Runs the command line in `argv` as this process's command: scripts/driver.cjs calls it from the
+ * compiled driver, and running this file directly (tsx stacks/cli.ts) does too. Tests import
+ * `program` only, to read its commands.
+ */
+export function runCli(argv: readonly string[] = process.argv): void {
+  // `flightdeck status | head`: a reader that stops reading is not an error worth a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (err: NodeJS.ErrnoException) => {
       if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
       throw err;
     });
   }
+  program.parseAsync([...argv]).catch((err: unknown) => {
+    const verbose = argv.includes("--verbose") || argv.includes("-v");
+    const e = err instanceof Error ? err : new Error(String(err));
+    // One clear message, no stack trace: the engine's long output is reduced to its cause.
+    const message = userErrors.has(e.name) ? e.message : firstLine(e);
+    console.error(`\nflightdeck: ${message}`);
+    if (verbose && e.stack) console.error(e.stack);
+    else if (!userErrors.has(e.name)) console.error("(run again with --verbose for the details)");
+    process.exitCode = 1;
+  });
 }
 
-/** Errors that are the caller's input, not a fault: their message is the whole story. */
-const userErrors = new Set(["StackConfigError", "UsageError", "DeployLockedError", "RollbackTargetError", "StackSetupError", "RollbackFailedError", "StateReadError", "BackupFileError", "RestoreRefusedError"]);
-
-// Parsed only when run as the CLI: tests import `program` to read its commands.
-if (require.main === module) program.parseAsync(process.argv).catch((err: unknown) => {
-  const verbose = process.argv.includes("--verbose") || process.argv.includes("-v");
-  const e = err instanceof Error ? err : new Error(String(err));
-  // One clear message, no stack trace: the engine's long output is reduced to its cause.
-  const message = userErrors.has(e.name) ? e.message : firstLine(e);
-  console.error(`\nflightdeck: ${message}`);
-  if (verbose && e.stack) console.error(e.stack);
-  else if (!userErrors.has(e.name)) console.error("(run again with --verbose for the details)");
-  process.exitCode = 1;
-});
+if (require.main === module) runCli();

@@ -5,9 +5,9 @@ import { fileURLToPath } from "node:url";
 import { SemVer } from "semver";
 import { freshBuild } from "./policy-pack-build";
 import { readPolicyConfig } from "./policy-config";
+import { projectDir } from "./project-dir";
 
-/** The project's root: where Pulumi.yaml lives. */
-export const projectDir = path.resolve(__dirname, "..");
+export { projectDir };
 export const PROJECT = "flightdeck";
 
 /**

@@ -2,7 +2,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { projectDir } from "../project-dir";
 import { engineEnv } from "../workspace";
+
+/** The host's script, beside this module in the driver's sources (found from the project: the driver may run bundled elsewhere). */
+const HOST_SCRIPT = path.join(projectDir, "stacks", "program-host", "host.cjs");
 
 /**
  * The driver's program hosts (host.cjs): warm Node.js processes that run the project's program for
@@ -112,7 +116,7 @@ function programSources(workDir: string): string[] {
 
 function start(workDir: string, key: string, env: NodeJS.ProcessEnv): Host {
   evictIdle();
-  const child = spawn(process.execPath, [path.join(__dirname, "host.cjs"), path.resolve(workDir)], {
+  const child = spawn(process.execPath, [HOST_SCRIPT, path.resolve(workDir)], {
     cwd: workDir,
     env,
     // Its stdin is how it learns its driver is gone; a host that cannot start makes the update run
