@@ -2,6 +2,7 @@ import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { nodeBundleOptions } from "../scripts/node-bundle.cjs";
 
 /**
  * The policy pack, compiled to one JavaScript file before the engine runs it, so the pack's process
@@ -60,25 +61,9 @@ async function buildPack(packDir: string, workDir: string): Promise<string> {
   const main: unknown = Reflect.get(pkg, "main");
   const entry = path.join(packDir, typeof main === "string" ? main : "index.ts");
   const root = path.join(workDir, ".pulumi", "policy-pack");
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    // Packages load from node_modules as they would under ts-node: one @pulumi/pulumi for the pack
-    // and the runner, and no third-party code copied into the build.
-    packages: "external",
-    sourcemap: "inline",
-    sourcesContent: false,
-    write: false,
-    metafile: true,
-    logLevel: "silent",
-    absWorkingDir: workDir,
-    // Where the build will sit (one level below root, as <digest>/index.js), so the source map's
-    // paths lead back to the sources from there.
-    outfile: path.join(root, "build", "index.js"),
-  });
+  // Where the build will sit (one level below root, as <digest>/index.js), so the source map's
+  // paths lead back to the sources from there.
+  const result = await build(nodeBundleOptions({ entry, outfile: path.join(root, "build", "index.js"), absWorkingDir: workDir }));
   const js = result.outputFiles[0]?.text;
   if (js === undefined) throw new Error(`${entry}: the policy pack compiled to nothing`);
   const inputs = [

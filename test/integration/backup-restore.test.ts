@@ -20,6 +20,7 @@ import { history, status } from "../../stacks/status";
 import { projectDir, selectExistingStack } from "../../stacks/workspace";
 import { FAST_DELIVERY, localTestStack, versionAt, watchLive } from "../support/local-stack";
 import { startPostgres, type TestPostgres } from "../support/postgres";
+import { driverArgs } from "../support/driver";
 
 const SECRET = "dr-drill-secret-4a7f19c2";
 const backendBefore = process.env.PULUMI_BACKEND_URL;
@@ -174,7 +175,7 @@ describe("restore refuses what does not fit, before changing anything", () => {
     const [file] = listBackups(dir, stackName);
     const changed = path.join(dir, "changed.json");
     fs.writeFileSync(changed, fs.readFileSync(file!, "utf8").replace(/"v1"/, '"v9"'));
-    const r = await execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), "restore", "--stack", stackName, "--from", changed], { cwd: projectDir, reject: false, all: true });
+    const r = await execa("node", [...driverArgs(projectDir), "restore", "--stack", stackName, "--from", changed], { cwd: projectDir, reject: false, all: true });
     expect(r.exitCode).toBe(1);
     expect(r.all).toContain(`flightdeck: ${changed}: sha256: expected`);
     expect(r.all).toContain("the file was changed or cut short since");

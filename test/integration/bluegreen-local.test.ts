@@ -1,5 +1,4 @@
 import { execa } from "execa";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeployLockedError } from "../../stacks/deploy-lock";
 import { deploy } from "../../stacks/deploy";
@@ -9,6 +8,7 @@ import { projectDir } from "../../stacks/workspace";
 import { killSlotProcess, localTestStack, versionAt, watchLive } from "../support/local-stack";
 import { ERROR_LIMIT } from "../../components/local/haproxy-config";
 import { setLiveSlot } from "../../components/local/haproxy-admin";
+import { driverArgs } from "../support/driver";
 
 // Blue/green on the local platform, through the real engine and a real HAProxy.
 const STACK = "test-bg";
@@ -129,7 +129,7 @@ describe("blue/green on the local platform", () => {
   });
 
   it("a deploy killed with kill -9 during up is recovered by the next deploy", async () => {
-    const child = execa("npx", ["tsx", path.join(projectDir, "stacks/cli.ts"), "deploy", "--stack", STACK, "--release", "v7", "--verbose"], {
+    const child = execa("node", [...driverArgs(projectDir), "deploy", "--stack", STACK, "--release", "v7", "--verbose"], {
       cwd: projectDir,
       detached: true,
       reject: false,

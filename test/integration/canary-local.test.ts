@@ -9,6 +9,7 @@ import { deploy } from "../../stacks/deploy";
 import { rollback } from "../../stacks/rollback";
 import { SPLIT, status } from "../../stacks/status";
 import { localTestStack, versionAt, watchLive } from "../support/local-stack";
+import { driverArgs } from "../support/driver";
 
 // strategy: canary on the local platform, through the real engine and a real HAProxy: live traffic
 // moves in weighted steps, each judged on HAProxy's own counters and log, and a failed step puts it
@@ -111,7 +112,7 @@ describe("canary on the local platform", () => {
   it("a deploy killed with kill -9 during its canary steps leaves no split traffic once the next command recovers", async () => {
     const socket = path.join(projectDir, ".pulumi", "local", STACK, "haproxy", "admin.sock");
     const routesCanary = async () => mapRoutesCanary(await runtimeApi(socket, `show map ${liveMapPath(socket)}`).catch(() => ""));
-    const child = execa("npx", ["tsx", path.join(projectDir, "stacks/cli.ts"), "deploy", "--stack", STACK, "--release", "v5"], { cwd: projectDir, detached: true, reject: false, all: true });
+    const child = execa("node", [...driverArgs(projectDir), "deploy", "--stack", STACK, "--release", "v5"], { cwd: projectDir, detached: true, reject: false, all: true });
     const deadline = Date.now() + 120_000;
     while (!(await routesCanary())) {
       if (Date.now() > deadline) throw new Error("the deploy never reached its canary steps");

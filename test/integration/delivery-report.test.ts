@@ -18,6 +18,7 @@ import { installDeployments, type DeploymentsModel } from "../github-api/deploym
 import { GitHubApiServer } from "../github-api/server";
 import { FAST_DELIVERY, fileBackendDir, localTestStack, recordsDirOf, removeStackLeftovers, versionAt } from "../support/local-stack";
 import { WebhookReceiver } from "../support/webhook-receiver";
+import { driverArgs } from "../support/driver";
 
 const STACK = "test-report";
 const BASE = 19100;
@@ -37,7 +38,7 @@ const sha = commitOf(projectDir)!.sha;
 const recordsDir = () => recordsDirOf(STACK);
 
 function cli(...args: string[]) {
-  return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], {
+  return execa("node", driverArgs(projectDir, ...args), {
     cwd: projectDir,
     reject: false,
     all: true,

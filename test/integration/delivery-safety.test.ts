@@ -16,6 +16,7 @@ import { status } from "../../stacks/status";
 import { upAsIs } from "../../stacks/up";
 import { projectDir } from "../../stacks/workspace";
 import { FAST_DELIVERY, get, localTestStack, versionAt, watchLive } from "../support/local-stack";
+import { driverArgs } from "../support/driver";
 
 const STACK = "test-safe";
 const BASE = 18400;
@@ -44,7 +45,7 @@ async function git(...args: string[]): Promise<string> {
 }
 
 async function cli(...args: string[]) {
-  return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], { cwd: projectDir, reject: false, all: true });
+  return execa("node", driverArgs(projectDir, ...args), { cwd: projectDir, reject: false, all: true });
 }
 
 /** Everything a refused command must leave as it was: state, history, files, what users get. */
@@ -248,7 +249,7 @@ describe("delivery state lives with the stack, and failures never take the site 
   it("a driver killed during the bake: the next command puts the last good release back, even with the window closed, and rollback never picks the killed release", async () => {
     const good = await versionAt(env.url);
     // node itself (not npx, which would leave the driver running): the pid is the driver's.
-    const child = execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), "deploy", "--stack", STACK, "--release", "v6-fails-after-2500ms"], {
+    const child = execa("node", [...driverArgs(projectDir), "deploy", "--stack", STACK, "--release", "v6-fails-after-2500ms"], {
       cwd: projectDir,
       reject: false,
       all: true,

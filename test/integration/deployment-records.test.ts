@@ -16,6 +16,7 @@ import { history } from "../../stacks/status";
 import { upAsIs } from "../../stacks/up";
 import { projectDir } from "../../stacks/workspace";
 import { FAST_DELIVERY, localTestStack, recordsDirOf, removeStackLeftovers, versionAt } from "../support/local-stack";
+import { driverArgs } from "../support/driver";
 
 const STACK = "test-records";
 const BASE = 18950;
@@ -30,7 +31,7 @@ let env: Awaited<ReturnType<typeof localTestStack>>;
 const recordsDir = () => recordsDirOf(STACK);
 
 function cli(...args: string[]) {
-  return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], { cwd: projectDir, reject: false, all: true, timeout: 120_000 });
+  return execa("node", driverArgs(projectDir, ...args), { cwd: projectDir, reject: false, all: true, timeout: 120_000 });
 }
 
 describe("deployment records", () => {

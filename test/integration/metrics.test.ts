@@ -16,6 +16,7 @@ import { readRecords, type DeploymentRecord } from "../../stacks/records";
 import { projectDir } from "../../stacks/workspace";
 import { FAST_DELIVERY, localTestStack, recordsDirOf, removeStackLeftovers } from "../support/local-stack";
 import { allElements, parseXml, type XmlElement } from "../support/xml";
+import { driverArgs } from "../support/driver";
 
 const STACK = "test-metrics";
 const BASE = 19000;
@@ -26,7 +27,7 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "metrics-"));
 const recordsDir = () => recordsDirOf(STACK);
 
 function cli(...args: string[]) {
-  return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], { cwd: projectDir, reject: false, timeout: 120_000 });
+  return execa("node", driverArgs(projectDir, ...args), { cwd: projectDir, reject: false, timeout: 120_000 });
 }
 
 function markGroup(svg: XmlElement, name: string): XmlElement {

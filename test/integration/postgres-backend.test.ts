@@ -5,7 +5,6 @@
  * right by the next command with traffic on a healthy release throughout.
  */
 import { execa, type ResultPromise } from "execa";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postgresStore } from "../../stacks/backend-store";
 import { DeployLockedError, lockKey } from "../../stacks/deploy-lock";
@@ -17,6 +16,7 @@ import { status } from "../../stacks/status";
 import { projectDir } from "../../stacks/workspace";
 import { FAST_DELIVERY, localTestStack, versionAt, watchLive } from "../support/local-stack";
 import { startPostgres, type TestPostgres } from "../support/postgres";
+import { driverArgs } from "../support/driver";
 
 const STACK = "test-pg";
 const BASE = 18710;
@@ -38,7 +38,7 @@ async function keys(prefix: string): Promise<string[]> {
 
 /** The driver as CI runs it, as one process (node itself: its pid is the driver's). */
 function driver(...args: string[]): ResultPromise<{ cwd: string; reject: false; all: true }> {
-  return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], { cwd: projectDir, reject: false, all: true });
+  return execa("node", driverArgs(projectDir, ...args), { cwd: projectDir, reject: false, all: true });
 }
 
 function waitFor(child: ReturnType<typeof driver>, pattern: RegExp, what: string): Promise<void> {

@@ -18,6 +18,7 @@ import { history, status } from "../../stacks/status";
 import { LOCAL_PASSPHRASE, projectDir } from "../../stacks/workspace";
 import { FAST_DELIVERY, localTestStack, versionAt } from "../support/local-stack";
 import { runbookDir, runbookFiles, shBlocks, type Block } from "../support/runbooks";
+import { driverArgs } from "../support/driver";
 
 const STACK = "test-runbook";
 const BASE = 18800;
@@ -58,7 +59,7 @@ function outputOf(ran: Ran[], pattern: RegExp, nth = 0): string {
 }
 
 function cli(...args: string[]) {
-  return execa("node", ["--import", "tsx", path.join(projectDir, "stacks/cli.ts"), ...args], { cwd: projectDir, reject: false, all: true });
+  return execa("node", driverArgs(projectDir, ...args), { cwd: projectDir, reject: false, all: true });
 }
 
 function editStackFile(edit: (config: Record<string, unknown>) => void): void {

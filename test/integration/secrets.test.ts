@@ -15,6 +15,7 @@ import { renderPreviewComment } from "../../stacks/pr-comment";
 import { previewStack, secretConfigValues } from "../../stacks/preview";
 import { projectDir } from "../../stacks/workspace";
 import { killSlotProcess, localTestStack } from "../support/local-stack";
+import { driverArgs } from "../support/driver";
 
 const run = promisify(execFile);
 const BASE = 18500;
@@ -44,7 +45,7 @@ function stackFiles(dir: string): string[] {
 /** The CLI as CI runs it: a separate process, under the env scripts/engine.sh gave this test. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await run(path.join(projectDir, "node_modules/.bin/tsx"), ["stacks/cli.ts", ...args], {
+    const r = await run(process.execPath, driverArgs(projectDir, ...args), {
       cwd: projectDir,
       env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "test" },
       timeout: 110_000,

@@ -19,6 +19,7 @@ import { POLICY_NOW_ENV } from "../../policies/rules/deploy-window";
 import { projectDir } from "../../stacks/workspace";
 import { fileStore } from "../../stacks/backend-store";
 import { buildRecord, writeRecord } from "../../stacks/records";
+import { driverArgs } from "./driver";
 
 export type CloudStack = "staging" | "production";
 
@@ -133,7 +134,7 @@ export async function startRehearsal(stack: CloudStack): Promise<Rehearsal> {
       fs.writeFileSync(stackFile, committedStackFile);
     }
     // node:child_process, not execa: execa is ESM-only, and the Fly bench loads this under CommonJS.
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(workDir, "stacks/cli.ts"), ...args], {
+    const child = spawn(process.execPath, driverArgs(workDir, ...args), {
       cwd: workDir,
       env: { ...process.env, ...env, ...(opts.env ?? {}) },
       stdio: ["ignore", "pipe", "pipe"],

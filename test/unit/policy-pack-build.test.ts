@@ -13,7 +13,7 @@ afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 /** A copy of the project's pack and what it imports, so the test can change a source file. */
 function projectCopy(): string {
   const dir = fs.mkdtempSync(path.join(work, "project-"));
-  for (const d of ["policies", "stacks", "infra", "components"]) fs.cpSync(path.join(repo, d), path.join(dir, d), { recursive: true });
+  for (const d of ["policies", "stacks", "infra", "components", "scripts"]) fs.cpSync(path.join(repo, d), path.join(dir, d), { recursive: true });
   fs.copyFileSync(path.join(repo, "tsconfig.json"), path.join(dir, "tsconfig.json"));
   fs.symlinkSync(path.join(repo, "node_modules"), path.join(dir, "node_modules"));
   return dir;
