@@ -1,5 +1,4 @@
 import type { Stack } from "@pulumi/pulumi/automation";
-import type { TrafficSwitchSpec } from "../components/bluegreen/platform";
 import { servesRelease } from "../components/bluegreen/probe";
 import type { BackendStore } from "./backend-store";
 import { withDeployLock, type AcquiredLock } from "./deploy-lock";
@@ -16,7 +15,7 @@ import { StepLog, firstLine, type StepRecord } from "./steps";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
-import { parseTrafficSwitchSpec } from "./traffic-spec";
+import { trafficSwitchOutput } from "./traffic-spec";
 import { UsageError } from "./usage-error";
 import { bake } from "./verify";
 import { recordedTraffic, type RecordedTraffic } from "./warm-switch";
@@ -55,10 +54,6 @@ export interface DeployReport {
 function canaryLinesOf(outputs: Record<string, { value: unknown }>): string[] {
   const report = outputs.canaryReport?.value;
   return Array.isArray(report) ? report.filter((l): l is string => typeof l === "string") : [];
-}
-
-function switchSpecOf(outputs: Record<string, { value: unknown }>): TrafficSwitchSpec | undefined {
-  return parseTrafficSwitchSpec(outputs.trafficSwitch?.value, "output trafficSwitch");
 }
 
 /**
@@ -212,7 +207,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployReport> {
     const liveUrlNow = String(outputs.url?.value ?? "");
     noteUrl(liveUrlNow);
     const cfg = file.config;
-    const spec = switchSpecOf(outputs);
+    const spec = trafficSwitchOutput(outputs, opts.stack);
     const router = spec ? trafficSwitchFor(spec) : undefined;
     const verdict = await log.run(
       "bake",
