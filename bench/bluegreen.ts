@@ -1,6 +1,6 @@
 /**
  * Blue/green on the local stack under steady load: good deploy, gated bad release, post-switch
- * failure, rollback. Prints each figure beside its target; writes bench/results/bluegreen.json
+ * failure, rollback (in process, then as typed: `npm run rollback`). Prints each figure beside its target; writes bench/results/bluegreen.json
  * and bench/results/bluegreen.md. Run: npm run bench (or scripts/engine.sh npx tsx bench/bluegreen.ts)
  */
 import { spawn } from "node:child_process";
@@ -26,6 +26,19 @@ function deployAsCommand(opts: Parameters<typeof deploy>[0]) {
 function rollbackAsCommand(opts: Parameters<typeof rollback>[0]) {
   stopProgramHosts();
   return rollback(opts);
+}
+
+/** A command run from the project's root as a shell runs it: its wall time, exit code and output. */
+function timedCommand(command: string, args: string[]): Promise<{ ms: number; code: number; output: string }> {
+  const started = Date.now();
+  const child = spawn(command, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (b: Buffer) => (output += b.toString()));
+  child.stderr.on("data", (b: Buffer) => (output += b.toString()));
+  return new Promise((resolve) => {
+    child.on("error", (e) => resolve({ ms: Date.now() - started, code: -1, output: `${output}\n${e.message}` }));
+    child.on("close", (code) => resolve({ ms: Date.now() - started, code: code ?? -1, output }));
+  });
 }
 
 const RATE = Number(process.env.BENCH_RATE ?? 250);
@@ -143,6 +156,17 @@ async function main(): Promise<void> {
     console.log(`roll forward: ${rolledBackFrom} on ${warmSlot}, process ${replaced ? "restarted" : `kept (pid ${pidBefore})`}`);
     figures.push(figure("roll forward to the release rolled back from: wall time", forward.durationMs / 1000, "s", "≤ 12", forward.outcome === "succeeded" && forward.durationMs <= 12_000 && !replaced));
     figures.push(figure("roll forward: failed requests", run.samples.filter(failed).length, "req", "0", run.samples.filter(failed).length === 0));
+
+    // 6. Rollback as an operator types it: npm, scripts/engine.sh and the compiled driver
+    // (scripts/driver.cjs) all start before the rollback does; issue 12's "command ≤ 5 s".
+    load = await startLoad(env.url);
+    const typed = await timedCommand("npm", ["run", "-s", "rollback", "--", "--stack", STACK]);
+    run = await load.stop();
+    record("rollback as typed", run);
+    const rolledBack = typed.code === 0 && /ROLLED BACK/.test(typed.output);
+    if (!rolledBack) console.log(`npm run rollback exited ${typed.code}:\n${typed.output}`);
+    figures.push(figure("rollback as typed (npm run rollback): wall time", typed.ms / 1000, "s", "≤ 5", rolledBack && typed.ms <= 5_000));
+    figures.push(figure("rollback as typed: failed requests", run.samples.filter(failed).length, "req", "0", run.samples.filter(failed).length === 0));
   } finally {
     await env.cleanup();
   }
