@@ -37,19 +37,29 @@ function freshBundle() {
     if (!st || st.mtimeMs !== input.mtimeMs || st.size !== input.size) return undefined;
   }
   const bundle = path.join(dir, path.basename(manifest.bundle));
-  return inUse(bundle) ? bundle : undefined;
+  return intact(bundle) ? bundle : undefined;
 }
 
-/** Marks a build as just used (pruning goes by that), if it exists. */
-function inUse(bundle) {
+/**
+ * Whether a build is there whole: its content still has the digest its name carries (a truncated
+ * or edited file is built again, never loaded; hashing it takes about 1 ms). One that is gets
+ * marked as just used, which pruning goes by.
+ */
+function intact(bundle) {
+  const named = /^cli-([0-9a-f]{16})\.cjs$/.exec(path.basename(bundle));
+  let text;
   try {
-    const now = new Date();
-    fs.utimesSync(bundle, now, now);
-    return true;
+    text = fs.readFileSync(bundle);
   } catch {
     return false;
   }
+  if (!named || digestOf(text) !== named[1]) return false;
+  const now = new Date();
+  fs.utimesSync(bundle, now, now);
+  return true;
 }
+
+const digestOf = (text) => crypto.createHash("sha256").update(text).digest("hex").slice(0, 16);
 
 /** Writes `file` whole or not at all: a second driver building at the same time reads one or the other. */
 function writeAtomically(file, text) {
@@ -69,10 +79,10 @@ function build() {
     return st ? [{ file, mtimeMs: st.mtimeMs, size: st.size }] : [];
   });
   const js = result.outputFiles[0].text;
-  const name = `cli-${crypto.createHash("sha256").update(js).digest("hex").slice(0, 16)}.cjs`;
+  const name = `cli-${digestOf(js)}.cjs`;
   fs.mkdirSync(dir, { recursive: true });
   const bundle = path.join(dir, name);
-  if (!inUse(bundle)) writeAtomically(bundle, js);
+  if (!intact(bundle)) writeAtomically(bundle, js);
   // A source edited while esbuild read it may not be in this build: then no manifest says it is
   // fresh, and the next command builds again.
   if (inputs.every((i) => i.mtimeMs < started)) writeAtomically(manifestFile, JSON.stringify({ bundle: name, inputs }, null, 2));

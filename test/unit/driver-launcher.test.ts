@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -74,6 +74,29 @@ describe("scripts/driver.cjs: the driver, compiled once and reused", () => {
     const r = driver(dir, "--help");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Changed again");
+  });
+
+  it("builds again over a truncated build, and never loads it", () => {
+    const { bundle } = JSON.parse(fs.readFileSync(path.join(driverDir(dir), "manifest.json"), "utf8")) as { bundle: string };
+    const file = path.join(driverDir(dir), bundle);
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").slice(0, 5000));
+    const r = driver(dir, "--help");
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Changed again");
+    expect(fs.readFileSync(file, "utf8").length).toBeGreaterThan(5000);
+  });
+
+  it("two drivers starting at once with no build both run, and leave one build", async () => {
+    fs.rmSync(driverDir(dir), { recursive: true, force: true });
+    const run = () =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, [path.join(dir, "scripts", "driver.cjs"), "--help"], { cwd: dir, stdio: "ignore" });
+        child.on("close", resolve);
+      });
+    expect(await Promise.all([run(), run()])).toEqual([0, 0]);
+    expect(bundles(dir)).toHaveLength(1);
+    expect(fs.readdirSync(driverDir(dir)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
 
   it("a source that does not compile is one message naming the file, and exit 2", () => {
