@@ -27,6 +27,20 @@ const passphraseBefore = process.env.PULUMI_CONFIG_PASSPHRASE;
 
 let env: Awaited<ReturnType<typeof localTestStack>>;
 
+/**
+ * A file the backend listing named. Test files run side by side on one backend, so another stack's
+ * engine may rename or remove its own temporary file between the listing and the read: such a file
+ * reads as empty. This stack is idle while it is read: one of its files missing is an error.
+ */
+function readListed(file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" && !file.includes(NAME)) return Buffer.alloc(0);
+    throw err;
+  }
+}
+
 /** The backend's directory (file backend: the tests run under scripts/engine.sh). */
 function backendDir(): string {
   const url = process.env.PULUMI_BACKEND_URL ?? "";
@@ -128,7 +142,7 @@ describe("secrets never leave the engine in plain text", () => {
 
   it("the whole backend directory holds the value nowhere", () => {
     const all = (fs.readdirSync(backendDir(), { recursive: true, withFileTypes: true }) as fs.Dirent[]).filter((d) => d.isFile());
-    const hits = all.map((d) => path.join(d.parentPath, d.name)).filter((f) => fs.readFileSync(f).includes(SECRET));
+    const hits = all.map((d) => path.join(d.parentPath, d.name)).filter((f) => readListed(f).includes(SECRET));
     expect(hits).toEqual([]);
   });
 
