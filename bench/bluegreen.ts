@@ -1,7 +1,8 @@
 /**
  * Blue/green on the local stack under steady load: good deploy, gated bad release, post-switch
- * failure, rollback (in process, then as typed: `npm run rollback`). Prints each figure beside its target; writes bench/results/bluegreen.json
- * and bench/results/bluegreen.md. Run: npm run bench (or scripts/engine.sh npx tsx bench/bluegreen.ts)
+ * failure, rollback (in process, then as typed: `npm run rollback`). Prints each figure beside its
+ * target; writes bench/results/bluegreen.json and bench/results/bluegreen.md. Run: npm run bench
+ * (or scripts/engine.sh npx tsx bench/bluegreen.ts)
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";

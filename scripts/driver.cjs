@@ -15,6 +15,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const crypto = require("node:crypto");
+const { nodeBundleOptions, stampFiles, stampsHold } = require("./node-bundle.cjs");
 
 const repo = path.resolve(__dirname, "..");
 const entry = path.join(repo, "stacks", "cli.ts");
@@ -32,10 +33,8 @@ function freshBundle() {
     return undefined; // none yet, or a partial or corrupted one: build again
   }
   if (!manifest || typeof manifest.bundle !== "string" || !Array.isArray(manifest.inputs)) return undefined;
-  for (const input of manifest.inputs) {
-    const st = fs.statSync(String(input.file), { throwIfNoEntry: false });
-    if (!st || st.mtimeMs !== input.mtimeMs || st.size !== input.size) return undefined;
-  }
+  // An entry that is not a stamp at all: a manifest that is not what it should be, so build again.
+  if (!manifest.inputs.every((i) => i !== null && typeof i === "object") || !stampsHold(manifest.inputs)) return undefined;
   const bundle = path.join(dir, path.basename(manifest.bundle));
   return intact(bundle) ? bundle : undefined;
 }
@@ -70,14 +69,9 @@ function writeAtomically(file, text) {
 
 function build() {
   const { buildSync } = require("esbuild");
-  const { nodeBundleOptions } = require("./node-bundle.cjs");
   const started = Date.now();
   const result = buildSync(nodeBundleOptions({ entry, outfile: path.join(dir, "cli.cjs"), absWorkingDir: repo }));
-  const files = [...SETTINGS, ...Object.keys(result.metafile.inputs).map((f) => path.resolve(repo, f))];
-  const inputs = files.flatMap((file) => {
-    const st = fs.statSync(file, { throwIfNoEntry: false });
-    return st ? [{ file, mtimeMs: st.mtimeMs, size: st.size }] : [];
-  });
+  const inputs = stampFiles([...SETTINGS, ...Object.keys(result.metafile.inputs).map((f) => path.resolve(repo, f))]);
   const js = result.outputFiles[0].text;
   const name = `cli-${digestOf(js)}.cjs`;
   fs.mkdirSync(dir, { recursive: true });

@@ -2,7 +2,7 @@ import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { nodeBundleOptions } from "../scripts/node-bundle.cjs";
+import { nodeBundleOptions, stampFiles, stampsHold, type FileStamp } from "../scripts/node-bundle.cjs";
 
 /**
  * The policy pack, compiled to one JavaScript file before the engine runs it, so the pack's process
@@ -24,7 +24,7 @@ export const COMPILED_MARK = "flightdeckCompiledPolicyPack";
 interface Built {
   dir: string;
   /** Each input with its mtime and size when it was built. */
-  inputs: { file: string; mtimeMs: number; size: number }[];
+  inputs: FileStamp[];
 }
 
 const builds = new Map<string, Built>();
@@ -46,10 +46,7 @@ export async function compilePolicyPack(packDir: string, workDir: string): Promi
 export function freshBuild(packDir: string): string | undefined {
   const built = builds.get(path.resolve(packDir));
   if (!built || !fs.existsSync(path.join(built.dir, "index.js"))) return undefined;
-  for (const i of built.inputs) {
-    const st = fs.statSync(i.file, { throwIfNoEntry: false });
-    if (!st || st.mtimeMs !== i.mtimeMs || st.size !== i.size) return undefined;
-  }
+  if (!stampsHold(built.inputs)) return undefined;
   touch(built.dir);
   return built.dir;
 }
@@ -66,14 +63,11 @@ async function buildPack(packDir: string, workDir: string): Promise<string> {
   const result = await build(nodeBundleOptions({ entry, outfile: path.join(root, "build", "index.js"), absWorkingDir: workDir }));
   const js = result.outputFiles[0]?.text;
   if (js === undefined) throw new Error(`${entry}: the policy pack compiled to nothing`);
-  const inputs = [
+  const inputs = stampFiles([
     path.join(packDir, "PulumiPolicy.yaml"),
     path.join(packDir, "package.json"),
     ...Object.keys(result.metafile.inputs).map((f) => path.resolve(workDir, f)),
-  ].flatMap((file) => {
-    const st = fs.statSync(file, { throwIfNoEntry: false });
-    return st ? [{ file, mtimeMs: st.mtimeMs, size: st.size }] : [];
-  });
+  ]);
   const policyYaml = fs.readFileSync(path.join(packDir, "PulumiPolicy.yaml"), "utf8");
   const digest = createHash("sha256").update(js).update(policyYaml).update(pkgText).digest("hex").slice(0, 16);
   const dir = path.join(root, digest);
