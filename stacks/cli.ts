@@ -113,6 +113,7 @@ program
     if (s.servedDetail) console.log(`served     ${s.servedDetail}`);
     console.log(`warm       ${s.previousRelease ?? "-"}`);
     console.log(`health     ${s.healthy ? "healthy" : "UNHEALTHY"}: ${s.health}`);
+    if (s.command) console.log(`${(s.command.running ? "running" : "INTERRUPTED").padEnd(10)} ${s.command.summary}`);
     console.log("last deployments:");
     for (const d of s.lastDeployments) console.log(`  ${formatRecord(d)}`);
     for (const u of s.engineHistory) console.log(`  ${formatEngineUpdate(u)}`);

@@ -1,7 +1,7 @@
 import * as os from "node:os";
 import { isAlive as pidAlive } from "../components/local/os-process";
 import { backendStore, type BackendStore } from "./backend-store";
-import type { DeliveryState } from "./plan";
+import { describeDelivery, type DeliveryState } from "./plan";
 import type { StepLog } from "./steps";
 
 /** Who holds a stack's deploy lock, and how far its command got. */
@@ -63,6 +63,52 @@ export function holderIsDead(holder: LockHolder, now = Date.now(), host = os.hos
   if (holder.host === host && !pidAlive(holder.pid)) return true;
   const beat = Date.parse(holder.heartbeatAt ?? holder.startedAt);
   return Number.isFinite(beat) && now - beat > SILENT_AFTER_MS;
+}
+
+/** A stack's lock as `status` shows it: the command holding it, how far it got, whether it still runs. */
+export interface LockView {
+  command: string;
+  pid: number;
+  host: string;
+  startedAt: string;
+  phase: NonNullable<LockHolder["phase"]>;
+  /** False: it died holding the lock, and the next deploy or rollback takes it over. */
+  running: boolean;
+  /** What that next command puts back first: the holder died where traffic may have moved. */
+  putsBack?: string;
+  /** The same, in one line for people. */
+  summary: string;
+}
+
+/** Phases in which what serves traffic may be changing: a holder dying there leaves `restoreTo` to put back. */
+const MOVING_PHASES: ReadonlySet<string> = new Set(["up", "bake", "revert", "rollback"]);
+
+/** What a lock says to someone reading `status`. Pure. */
+export function viewLock(holder: LockHolder, running: boolean): LockView {
+  const phase = holder.phase ?? "prepare";
+  const moving = MOVING_PHASES.has(phase);
+  const putsBack = !running && moving && holder.restoreTo ? describeDelivery(holder.restoreTo) : undefined;
+  const who = `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`;
+  let summary: string;
+  if (running) summary = `${holder.command} is running, in its ${phase} (${who}); a deploy or rollback now is refused until it ends`;
+  else if (putsBack) summary = `${holder.command} was interrupted in its ${phase} (${who}): what runs is not confirmed; the next deploy or rollback puts back ${putsBack} first`;
+  else if (moving) summary = `${holder.command} was interrupted in its ${phase} (${who}), with nothing before it to put back; the next deploy or rollback takes its lock over`;
+  else summary = `${holder.command} was interrupted in its ${phase} (${who}) before it changed anything; the next deploy or rollback takes its lock over`;
+  return { command: holder.command, pid: holder.pid, host: holder.host, startedAt: holder.startedAt, phase, running, ...(putsBack ? { putsBack } : {}), summary };
+}
+
+/** The stack's lock, if a command holds it or died holding it; undefined when it is free. */
+export async function readDeployLock(store: BackendStore, stack: string, now = Date.now()): Promise<LockView | undefined> {
+  const text = await store.get(lockKey(stack));
+  if (text === undefined) return undefined;
+  let holder: LockHolder;
+  try {
+    holder = JSON.parse(text) as LockHolder;
+  } catch {
+    // As acquireDeployLock reads it: cut short by a crash between create and write, nobody holds it.
+    holder = { pid: 0, host: os.hostname(), command: "a command whose lock was cut short", startedAt: "unknown" };
+  }
+  return viewLock(holder, !holderIsDead(holder, now));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { UpdateSummary } from "@pulumi/pulumi/automation";
 import { backendStore } from "./backend-store";
+import { readDeployLock, type LockView } from "./deploy-lock";
 import "./cloudflare-switch";
 import "./fly-switch";
 import { trafficSwitchFor } from "./traffic";
@@ -52,6 +53,8 @@ export interface StackStatus {
   engineHistory: EngineUpdate[];
   /** Blobs under the records prefix that are not valid records. */
   unreadable: UnreadableRecord[];
+  /** A deploy, rollback or up holding the stack's lock now, or one that died holding it. */
+  command?: LockView;
 }
 
 /**
@@ -110,7 +113,7 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   const routerLiveSlot = asked ?? served?.slot;
   const health = url ? await probe(url, val("release"), gate) : { healthy: false, health: "nothing deployed" };
   const LAST = 5;
-  const { records, unreadable } = await recordsOf(stackName, workDir);
+  const { records, unreadable, command } = await recordsOf(stackName, workDir);
   const engine = records.length < LAST ? predating(numberHistory(await stack.history(HISTORY_PAGE, 1)).map(toEngineUpdate), records) : [];
   return {
     stack: stackName,
@@ -126,14 +129,20 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
     lastDeployments: records.slice(0, LAST),
     engineHistory: engine.slice(0, LAST - Math.min(records.length, LAST)),
     unreadable,
+    ...(command ? { command } : {}),
   };
 }
 
-/** A stack's deployment records from the store beside its state, newest first (history, status, metrics). */
-export async function recordsOf(stackName: string, workDir: string): Promise<{ records: DeploymentRecord[]; unreadable: UnreadableRecord[] }> {
+/**
+ * A stack's deployment records from the store beside its state, newest first (history, status,
+ * metrics), and the command holding its deploy lock, if any: the deploy in progress, or the one a
+ * kill -9 interrupted, which no record tells of yet.
+ */
+export async function recordsOf(stackName: string, workDir: string): Promise<{ records: DeploymentRecord[]; unreadable: UnreadableRecord[]; command?: LockView }> {
   const store = backendStore(workDir);
   try {
-    return await readRecords(store, stackName);
+    const [read, command] = await Promise.all([readRecords(store, stackName), readDeployLock(store, stackName)]);
+    return { ...read, ...(command ? { command } : {}) };
   } finally {
     await store.close();
   }

@@ -268,6 +268,10 @@ describe("delivery state lives with the stack, and failures never take the site 
     // Only the driver: what it started is for the next command to find.
     process.kill(child.pid!, "SIGKILL");
     await child;
+    // status tells the truth before anyone acts: the killed deploy, where it died, and what comes back.
+    const interrupted = await status(STACK);
+    expect(interrupted.command).toMatchObject({ command: "deploy v6-fails-after-2500ms", running: false, phase: expect.stringMatching(/^(up|bake)$/) });
+    expect(interrupted.command?.putsBack).toMatch(new RegExp(`^${good} on `));
     closeDeployWindow();
     try {
       const r = await deploy({ stack: STACK });
@@ -276,6 +280,7 @@ describe("delivery state lives with the stack, and failures never take the site 
       expect(await versionAt(env.url)).toBe(good);
       const s = await status(STACK);
       expect(s).toMatchObject({ consistent: true, healthy: true });
+      expect(s.command).toBeUndefined();
       expect(s.previousRelease).not.toBe("v6-fails-after-2500ms");
     } finally {
       fs.rmSync(policyFile, { force: true });

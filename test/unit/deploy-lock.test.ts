@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { backendStore, fileStore } from "../../stacks/backend-store";
-import { acquireDeployLock, DeployLockedError, holderIsDead, lockKey, SILENT_AFTER_MS } from "../../stacks/deploy-lock";
+import { acquireDeployLock, DeployLockedError, holderIsDead, lockKey, readDeployLock, SILENT_AFTER_MS, viewLock } from "../../stacks/deploy-lock";
 
 const store = () => fileStore(fs.mkdtempSync(path.join(os.tmpdir(), "fd-lock-")), true);
 
@@ -47,6 +47,44 @@ describe("deploy lock", () => {
     const next = await acquireDeployLock(s, "s", "deploy v2");
     expect(next.staleHolder).toMatchObject({ pid: 0, phase: "revert", command: "deploy v1 (its revert did not finish)" });
     await next.release();
+  });
+});
+
+describe("the deploy lock as status shows it", () => {
+  const restoreTo = { liveSlot: "green" as const, slots: { green: { release: "v3", features: {} }, blue: { release: "v1", features: {} } } };
+  it("a free stack shows no command", async () => {
+    expect(await readDeployLock(store(), "s")).toBeUndefined();
+  });
+  it("a running deploy: its step, pid and host, and that another deploy is refused meanwhile", async () => {
+    const s = store();
+    const lock = await acquireDeployLock(s, "s", "deploy v4");
+    await lock.update({ phase: "bake", restoreTo });
+    const v = await readDeployLock(s, "s");
+    expect(v).toMatchObject({ command: "deploy v4", pid: process.pid, phase: "bake", running: true });
+    expect(v?.putsBack).toBeUndefined();
+    expect(v?.summary).toMatch(/^deploy v4 is running, in its bake \(pid \d+ on .*\); a deploy or rollback now is refused/);
+    await lock.release();
+    expect(await readDeployLock(s, "s")).toBeUndefined();
+  });
+  it("a deploy killed in its bake: interrupted, and what the next command puts back first", async () => {
+    const s = store();
+    const dead = spawnSync("true").pid!;
+    await s.put(lockKey("s"), JSON.stringify({ pid: dead, host: os.hostname(), command: "deploy v4", startedAt: "then", phase: "bake", restoreTo }));
+    const v = await readDeployLock(s, "s");
+    expect(v).toMatchObject({ running: false, phase: "bake", putsBack: "v3 on green (warm: v1)" });
+    expect(v?.summary).toBe(`deploy v4 was interrupted in its bake (pid ${dead} on ${os.hostname()}, since then): what runs is not confirmed; the next deploy or rollback puts back v3 on green (warm: v1) first`);
+  });
+  it("interrupted before it changed anything, or a first deploy with nothing to put back: no putsBack", () => {
+    const holder = { pid: 0, host: "h", command: "deploy v1", startedAt: "then" };
+    expect(viewLock({ ...holder, phase: "prepare", restoreTo }, false)).toMatchObject({ phase: "prepare", running: false });
+    expect(viewLock({ ...holder, phase: "prepare", restoreTo }, false).summary).toMatch(/before it changed anything/);
+    expect(viewLock({ ...holder, phase: "prepare", restoreTo }, false).putsBack).toBeUndefined();
+    expect(viewLock({ ...holder, phase: "up" }, false).summary).toMatch(/with nothing before it to put back/);
+  });
+  it("a lock file cut short by a crash reads as interrupted, never as an error", async () => {
+    const s = store();
+    await s.put(lockKey("s"), '{"pid": 12');
+    expect(await readDeployLock(s, "s")).toMatchObject({ running: false, pid: 0, phase: "prepare" });
   });
 });
 
