@@ -90,10 +90,10 @@ export function viewLock(holder: LockHolder, running: boolean): LockView {
   const putsBack = !running && moving && holder.restoreTo ? describeDelivery(holder.restoreTo) : undefined;
   const who = `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`;
   let summary: string;
-  if (running) summary = `${holder.command} is running, in its ${phase} (${who}); a deploy or rollback now is refused until it ends`;
-  else if (putsBack) summary = `${holder.command} was interrupted in its ${phase} (${who}): what runs is not confirmed; the next deploy or rollback puts back ${putsBack} first`;
-  else if (moving) summary = `${holder.command} was interrupted in its ${phase} (${who}), with nothing before it to put back; the next deploy or rollback takes its lock over`;
-  else summary = `${holder.command} was interrupted in its ${phase} (${who}) before it changed anything; the next deploy or rollback takes its lock over`;
+  if (running) summary = `${holder.command} is running, in its ${phase} step (${who}); a deploy or rollback now is refused until it ends`;
+  else if (putsBack) summary = `${holder.command} was interrupted in its ${phase} step (${who}): what runs is not confirmed; the next deploy or rollback puts back ${putsBack} first`;
+  else if (moving) summary = `${holder.command} was interrupted in its ${phase} step (${who}), with nothing before it to put back; the next deploy or rollback takes its lock over`;
+  else summary = `${holder.command} was interrupted in its ${phase} step (${who}) before it changed anything; the next deploy or rollback takes its lock over`;
   return { command: holder.command, pid: holder.pid, host: holder.host, startedAt: holder.startedAt, phase, running, ...(putsBack ? { putsBack } : {}), summary };
 }
 

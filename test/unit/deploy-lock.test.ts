@@ -62,7 +62,7 @@ describe("the deploy lock as status shows it", () => {
     const v = await readDeployLock(s, "s");
     expect(v).toMatchObject({ command: "deploy v4", pid: process.pid, phase: "bake", running: true });
     expect(v?.putsBack).toBeUndefined();
-    expect(v?.summary).toMatch(/^deploy v4 is running, in its bake \(pid \d+ on .*\); a deploy or rollback now is refused/);
+    expect(v?.summary).toMatch(/^deploy v4 is running, in its bake step \(pid \d+ on .*\); a deploy or rollback now is refused/);
     await lock.release();
     expect(await readDeployLock(s, "s")).toBeUndefined();
   });
@@ -72,7 +72,7 @@ describe("the deploy lock as status shows it", () => {
     await s.put(lockKey("s"), JSON.stringify({ pid: dead, host: os.hostname(), command: "deploy v4", startedAt: "then", phase: "bake", restoreTo }));
     const v = await readDeployLock(s, "s");
     expect(v).toMatchObject({ running: false, phase: "bake", putsBack: "v3 on green (warm: v1)" });
-    expect(v?.summary).toBe(`deploy v4 was interrupted in its bake (pid ${dead} on ${os.hostname()}, since then): what runs is not confirmed; the next deploy or rollback puts back v3 on green (warm: v1) first`);
+    expect(v?.summary).toBe(`deploy v4 was interrupted in its bake step (pid ${dead} on ${os.hostname()}, since then): what runs is not confirmed; the next deploy or rollback puts back v3 on green (warm: v1) first`);
   });
   it("interrupted before it changed anything, or a first deploy with nothing to put back: no putsBack", () => {
     const holder = { pid: 0, host: "h", command: "deploy v1", startedAt: "then" };
