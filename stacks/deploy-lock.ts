@@ -20,6 +20,11 @@ export interface LockHolder {
   phase?: "prepare" | "up" | "bake" | "revert" | "rollback" | "restore";
   /** What ran before the holder started changing things; absent for a first deploy. */
   restoreTo?: DeliveryState;
+  /**
+   * A rollback's chosen version, once it chose one (from then on `restoreTo` is that target). A
+   * rollback that takes the lock over runs the dead one again, to this version (stacks/rollback.ts).
+   */
+  rollbackTo?: number;
 }
 
 export class DeployLockedError extends Error {
@@ -39,7 +44,7 @@ export class DeployLockedError extends Error {
 export interface AcquiredLock {
   release(): Promise<void>;
   /** Records the holder's progress in the lock, so whoever finds it stale knows what to put back. */
-  update(progress: Pick<LockHolder, "phase" | "restoreTo">): Promise<void>;
+  update(progress: Pick<LockHolder, "phase" | "restoreTo" | "rollbackTo">): Promise<void>;
   /**
    * Leaves the lock behind as a dead holder's (pid 0) instead of releasing it: the next command
    * takes it over and puts back `restoreTo`, as after a crash. For a restore that could not finish.
@@ -63,6 +68,18 @@ export function holderIsDead(holder: LockHolder, now = Date.now(), host = os.hos
   if (holder.host === host && !pidAlive(holder.pid)) return true;
   const beat = Date.parse(holder.heartbeatAt ?? holder.startedAt);
   return Number.isFinite(beat) && now - beat > SILENT_AFTER_MS;
+}
+
+/**
+ * A rollback whose driver died holding the lock is run again by the next rollback, not undone: to
+ * the version it chose, if it got that far (else the same choice is made again from the same
+ * history). Undoing it first would put the release being rolled back from back in front of users
+ * for the length of an update, and a rollback run after that undo would go one version further
+ * back than the one asked for. Undefined when the dead holder was not a rollback in its rollback step.
+ */
+export function interruptedRollback(stale: LockHolder | undefined): { version?: number } | undefined {
+  if (!stale || stale.phase !== "rollback" || !/^rollback\b/.test(stale.command)) return undefined;
+  return stale.rollbackTo !== undefined ? { version: stale.rollbackTo } : {};
 }
 
 /** A stack's lock as `status` shows it: the command holding it, how far it got, whether it still runs. */
@@ -89,8 +106,13 @@ export function viewLock(holder: LockHolder, running: boolean): LockView {
   const moving = MOVING_PHASES.has(phase);
   const putsBack = !running && moving && holder.restoreTo ? describeDelivery(holder.restoreTo) : undefined;
   const who = `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`;
+  const rerun = running ? undefined : interruptedRollback(holder);
   let summary: string;
-  if (running) summary = `${holder.command} is running, in its ${phase} step (${who}); a deploy or rollback now is refused until it ends`;
+  if (rerun && putsBack)
+    summary =
+      `${holder.command} was interrupted in its ${phase} step (${who}): what runs is not confirmed; the next rollback runs it again` +
+      `${rerun.version !== undefined ? ` (to version ${rerun.version})` : ""}, a deploy puts back ${putsBack} first`;
+  else if (running) summary = `${holder.command} is running, in its ${phase} step (${who}); a deploy or rollback now is refused until it ends`;
   else if (putsBack) summary = `${holder.command} was interrupted in its ${phase} step (${who}): what runs is not confirmed; the next deploy or rollback puts back ${putsBack} first`;
   else if (moving) summary = `${holder.command} was interrupted in its ${phase} step (${who}), with nothing before it to put back; the next deploy or rollback takes its lock over`;
   else summary = `${holder.command} was interrupted in its ${phase} step (${who}) before it changed anything; the next deploy or rollback takes its lock over`;

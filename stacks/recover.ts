@@ -90,7 +90,12 @@ export async function recoverStack(
   stale: LockHolder | undefined,
   store: BackendStore,
   log: StepLog,
-  opts: { workDir: string; onEngineOutput?: (s: string) => void },
+  opts: {
+    workDir: string;
+    onEngineOutput?: (s: string) => void;
+    /** Why the dead holder's work is run again instead of put back (a rollback taking over a rollback's lock). */
+    rerun?: string;
+  },
 ): Promise<void> {
   if (stale) {
     const killed = await killOrphans(stale.pid);
@@ -112,6 +117,10 @@ export async function recoverStack(
     log.note("restore", `the interrupted ${stale.command} was a first deploy: nothing earlier to put back`);
     return;
   }
+  if (opts.rerun) {
+    log.note("restore", opts.rerun);
+    return;
+  }
   const reason = `${stale.command} was interrupted during ${stale.phase} (pid ${stale.pid} died)`;
   const restoreTo = stale.restoreTo;
   // Traffic first (ADR 0006): the dead driver may have left the new release in rotation (on Fly, a
@@ -129,7 +138,7 @@ export async function recoverStack(
   }
   const outputs = await log.run(
     "restore",
-    () => upTo(stack, file, restoreTo, `revert: ${reason}`, { ...opts, restore: { kind: "recover", reason } }),
+    () => upTo(stack, file, restoreTo, `revert: ${reason}`, { workDir: opts.workDir, onEngineOutput: opts.onEngineOutput, restore: { kind: "recover", reason } }),
     () => `${describeDelivery(restoreTo)} put back`,
   );
   // The router's state may not say what the dead driver left in rotation (on Fly the Machines API

@@ -1,7 +1,7 @@
 import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
 import { otherSlot, sameSpec } from "../infra/config/delivery";
 import type { BackendStore } from "./backend-store";
-import { withDeployLock, type AcquiredLock } from "./deploy-lock";
+import { interruptedRollback, withDeployLock, type AcquiredLock } from "./deploy-lock";
 import { deliveryFromConfig, describeDelivery, liveSpec, type DeliveryState } from "./plan";
 import { numberHistory } from "./status";
 import { recoverStack } from "./recover";
@@ -194,18 +194,33 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
     async function fromState(): Promise<RollbackReport> {
       const stack = await log.run("open stack", () => openStack(opts.stack, workDir), () => opts.stack);
       seen.stack = stack;
-      await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput });
+      const rerun = interruptedRollback(lock.staleHolder);
+      const rerunWhy = rerun
+        ? `the rollback of pid ${lock.staleHolder!.pid} is run again, not undone` +
+          (rerun.version !== undefined ? `: to version ${rerun.version}, as it chose` : ": it had not chosen a version yet") +
+          "; its update puts state and traffic right"
+        : undefined;
+      await recoverStack(stack, file, lock.staleHolder, store, log, { workDir, onEngineOutput: opts.onEngineOutput, ...(rerunWhy ? { rerun: rerunWhy } : {}) });
       // Two CLI runs that do not depend on each other: side by side, live traffic moves sooner.
       const [history, { current, outputs }] = await Promise.all([stack.history(HISTORY_PAGE, 1), readDeployed(stack)]);
       seen.current = current;
       seen.url = String(outputs.url?.value ?? "") || undefined;
-      const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to), (t) =>
+      const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to ?? rerun?.version), (t) =>
         `version ${t.version}: ${describeDelivery(t.state)}`,
       );
+      if (rerun && opts.to === undefined && sameLive(current, target.state)) {
+        // The dead rollback's update had finished (it died writing its record, say): nothing to run again.
+        const spec = trafficSwitchOutput(outputs, opts.stack);
+        if (spec) await log.run("traffic", () => trafficSwitchFor(spec).pointAt(current!.liveSlot), () => `live traffic on ${current!.liveSlot}, as the state says`);
+        log.note("up", `${describeDelivery(current)} runs already: the interrupted rollback's update had finished`);
+        seen.next = current;
+        seen.version = target.version;
+        return { stack: opts.stack, to: current!, version: target.version, steps: log.steps, durationMs: Date.now() - started };
+      }
       const { next, warmSwitch } = rollbackState(current, target.state);
       seen.next = next;
       seen.version = target.version;
-      await lock.update({ phase: "rollback", restoreTo: next });
+      await lock.update({ phase: "rollback", restoreTo: next, rollbackTo: target.version });
 
       let trafficMovedMs: number | undefined;
       let movedFrom: DeliveryState["liveSlot"] | undefined;
@@ -254,7 +269,8 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
               workDir,
               onEngineOutput: opts.onEngineOutput,
               restore: { kind: "rollback", reason: `rollback to version ${target.version}` },
-              refresh: restartWarm,
+              // Run again after a kill: what its update had started may not be what the state says.
+              refresh: restartWarm || rerun !== undefined,
             }),
           () => `${describeDelivery(next)}`,
         );

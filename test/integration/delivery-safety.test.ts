@@ -15,7 +15,7 @@ import { rollback } from "../../stacks/rollback";
 import { status } from "../../stacks/status";
 import { upAsIs } from "../../stacks/up";
 import { projectDir } from "../../stacks/workspace";
-import { FAST_DELIVERY, get, localTestStack, versionAt, watchLive } from "../support/local-stack";
+import { FAST_DELIVERY, fileBackendDir, get, localTestStack, versionAt, watchLive } from "../support/local-stack";
 import { driverArgs } from "../support/driver";
 
 const STACK = "test-safe";
@@ -285,6 +285,49 @@ describe("delivery state lives with the stack, and failures never take the site 
     } finally {
       fs.rmSync(policyFile, { force: true });
     }
+  });
+
+  it("a rollback killed after it chose its version is run again by the next rollback, to that version: the release rolled back from never serves again", async () => {
+    expect((await deploy({ stack: STACK, release: "v7" })).outcome).toBe("succeeded");
+    expect((await deploy({ stack: STACK, release: "v8" })).outcome).toBe("succeeded");
+    const child = execa("node", [...driverArgs(projectDir), "rollback", "--stack", STACK], { cwd: projectDir, reject: false, all: true });
+    let output = "";
+    let chosen = "";
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the rollback never chose its version:\n${output}`)), 60_000);
+      child.all!.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        const m = /✓ choose state .*version (\d+):/.exec(output);
+        if (m) {
+          chosen = m[1]!;
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    // Killed once its lock records the version it chose (the step's line is printed just before).
+    const lockFile = path.join(fileBackendDir(), ".pulumi", "flightdeck-locks", `${STACK}.lock`);
+    for (let i = 0; i < 200 && !/"rollbackTo"/.test(fs.existsSync(lockFile) ? fs.readFileSync(lockFile, "utf8") : ""); i++) await new Promise((r) => setTimeout(r, 10));
+    process.kill(child.pid!, "SIGKILL");
+    await child;
+    const interrupted = await status(STACK);
+    expect(interrupted.command).toMatchObject({ command: "rollback", running: false, phase: "rollback" });
+    expect(interrupted.command?.summary).toMatch(new RegExp(`the next rollback runs it again \\(to version ${chosen}\\)`));
+
+    // What users get from here on: v7, whatever moment the kill hit (traffic may or may not have moved).
+    const watch = watchLive(env.url, 20);
+    const again = await rollback({ stack: STACK });
+    const seenAfter = await watch.stop();
+    expect(again.steps.find((s) => s.name === "restore")?.detail).toMatch(new RegExp(`run again, not undone: to version ${chosen}, as it chose`));
+    expect(again.version).toBe(Number(chosen));
+    expect(again.to.slots[again.to.liveSlot]?.release).toBe("v7");
+    expect(await versionAt(env.url)).toBe("v7");
+    expect(seenAfter.failures).toBe(0);
+    // The killed rollback had moved traffic to v7 first (from the last record): from then on users got
+    // v7 alone. Before, the next rollback put the state back first, then rolled back once more, past v7.
+    expect(output).toMatch(/✓ traffic first .*v7 on/);
+    expect([...seenAfter.served]).toEqual(["v7"]);
+    expect((await status(STACK)).command).toBeUndefined();
   });
 });
 

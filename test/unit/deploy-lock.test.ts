@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { backendStore, fileStore } from "../../stacks/backend-store";
-import { acquireDeployLock, DeployLockedError, holderIsDead, lockKey, readDeployLock, SILENT_AFTER_MS, viewLock } from "../../stacks/deploy-lock";
+import { acquireDeployLock, DeployLockedError, holderIsDead, interruptedRollback, lockKey, readDeployLock, SILENT_AFTER_MS, viewLock } from "../../stacks/deploy-lock";
 
 const store = () => fileStore(fs.mkdtempSync(path.join(os.tmpdir(), "fd-lock-")), true);
 
@@ -80,6 +80,17 @@ describe("the deploy lock as status shows it", () => {
     expect(viewLock({ ...holder, phase: "prepare", restoreTo }, false).summary).toMatch(/before it changed anything/);
     expect(viewLock({ ...holder, phase: "prepare", restoreTo }, false).putsBack).toBeUndefined();
     expect(viewLock({ ...holder, phase: "up" }, false).summary).toMatch(/with nothing before it to put back/);
+  });
+  it("a rollback that died in its rollback step is run again by the next rollback (to its version, once chosen), never by a deploy", () => {
+    const dead = { pid: 0, host: "h", startedAt: "then", restoreTo };
+    expect(interruptedRollback({ ...dead, command: "rollback", phase: "rollback", rollbackTo: 15 })).toEqual({ version: 15 });
+    expect(interruptedRollback({ ...dead, command: "rollback", phase: "rollback" })).toEqual({});
+    expect(interruptedRollback({ ...dead, command: "rollback", phase: "prepare" })).toBeUndefined();
+    expect(interruptedRollback({ ...dead, command: "deploy v4", phase: "bake" })).toBeUndefined();
+    expect(interruptedRollback(undefined)).toBeUndefined();
+    expect(viewLock({ ...dead, command: "rollback", phase: "rollback", rollbackTo: 15 }, false).summary).toMatch(
+      /the next rollback runs it again \(to version 15\), a deploy puts back v3 on green \(warm: v1\) first$/,
+    );
   });
   it("a lock file cut short by a crash reads as interrupted, never as an error", async () => {
     const s = store();
