@@ -283,6 +283,17 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
         }
         throw new RollbackFailedError(`rollback to version ${target.version} failed: ${firstLine(err)}; ${describeDelivery(current)} is still what runs`);
       }
+      if (rerun && spec) {
+        // Run again after a kill: as a recovery does (stacks/recover.ts), point live traffic once more, so
+        // nothing the dead driver left in rotation (Fly's cordons, which no state reads back) stays split.
+        // Best effort: the state is right already, and status tells if the router is not.
+        await trafficSwitchFor(spec)
+          .pointAt(next.liveSlot)
+          .then(
+            () => log.note("traffic", `live traffic on ${next.liveSlot} alone, as the state says`),
+            (err: Error) => log.note("traffic", `the router could not be pointed again (${firstLine(err)}); npm run status tells whether it agrees`),
+          );
+      }
       return { stack: opts.stack, from: current, to: next, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
     }
   }
