@@ -97,13 +97,30 @@ export interface LockView {
   summary: string;
 }
 
-/** Phases in which what serves traffic may be changing: a holder dying there leaves `restoreTo` to put back. */
-const MOVING_PHASES: ReadonlySet<string> = new Set(["up", "bake", "revert", "rollback"]);
+/**
+ * Whether what serves traffic may have been changing when the holder died: from "up" on (up, bake,
+ * revert, rollback), the next command puts back its `restoreTo`; "prepare" (or no phase) changed
+ * nothing, and "restore" (of state from a backup) changed no resource.
+ */
+export function trafficMayHaveMoved(holder: LockHolder): boolean {
+  return holder.phase === "up" || holder.phase === "bake" || holder.phase === "revert" || holder.phase === "rollback";
+}
+
+/** A lock's text as its holder; a lock cut short by a crash between create and write (not an object) names nobody alive. */
+function parseHolder(text: string): LockHolder {
+  try {
+    const holder: unknown = JSON.parse(text);
+    if (typeof holder === "object" && holder !== null) return holder as LockHolder;
+  } catch {
+    // cut short: below
+  }
+  return { pid: 0, host: os.hostname(), command: "a command whose lock was cut short", startedAt: "unknown" };
+}
 
 /** What a lock says to someone reading `status`. Pure. */
 export function viewLock(holder: LockHolder, running: boolean): LockView {
   const phase = holder.phase ?? "prepare";
-  const moving = MOVING_PHASES.has(phase);
+  const moving = trafficMayHaveMoved(holder);
   const putsBack = !running && moving && holder.restoreTo ? describeDelivery(holder.restoreTo) : undefined;
   const who = `pid ${holder.pid} on ${holder.host}, since ${holder.startedAt}`;
   const rerun = running ? undefined : interruptedRollback(holder);
@@ -123,13 +140,7 @@ export function viewLock(holder: LockHolder, running: boolean): LockView {
 export async function readDeployLock(store: BackendStore, stack: string, now = Date.now()): Promise<LockView | undefined> {
   const text = await store.get(lockKey(stack));
   if (text === undefined) return undefined;
-  let holder: LockHolder;
-  try {
-    holder = JSON.parse(text) as LockHolder;
-  } catch {
-    // As acquireDeployLock reads it: cut short by a crash between create and write, nobody holds it.
-    holder = { pid: 0, host: os.hostname(), command: "a command whose lock was cut short", startedAt: "unknown" };
-  }
+  const holder = parseHolder(text);
   return viewLock(holder, !holderIsDead(holder, now));
 }
 
@@ -146,13 +157,7 @@ export async function acquireDeployLock(store: BackendStore, stack: string, comm
     me.heartbeatAt = new Date().toISOString();
     if (await store.create(key, JSON.stringify(me))) return held(store, key, me, staleHolder);
     const text = await store.get(key);
-    let holder: LockHolder;
-    try {
-      holder = JSON.parse(text ?? "") as LockHolder;
-    } catch {
-      // A lock cut short by a crash between create and write: nobody holds it.
-      holder = { pid: 0, host: os.hostname(), command: "unknown", startedAt: "unknown" };
-    }
+    const holder = parseHolder(text ?? "");
     if (!holderIsDead(holder)) throw new DeployLockedError(stack, holder, store.where);
     // Take over only the lock we judged dead: if it changed meanwhile, someone else took it.
     if ((await store.get(key)) !== text) continue;

@@ -1,6 +1,6 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { BackendStore } from "./backend-store";
-import type { LockHolder } from "./deploy-lock";
+import { trafficMayHaveMoved, type LockHolder } from "./deploy-lock";
 import { killOrphans } from "./orphans";
 import { describeDelivery } from "./plan";
 import type { StackFile } from "./stack-file";
@@ -107,10 +107,8 @@ export async function recoverStack(
       : `cleared ${r.clearedLocks} stale engine lock(s) and ${r.clearedPendingOperations.length} pending operation(s)` +
         (r.clearedPendingOperations.length ? `: ${r.clearedPendingOperations.join(", ")}` : ""),
   );
-  // From "up" on, what serves traffic may have been changing; "prepare" (or no phase) changed nothing.
-  if (!stale?.phase || stale.phase === "prepare") return;
-  if (stale.phase === "restore") {
-    log.note("restore", `an interrupted restore of state (pid ${stale.pid}) changed no resource; if the state is not the backup's, run restore again`);
+  if (!stale || !trafficMayHaveMoved(stale)) {
+    if (stale?.phase === "restore") log.note("restore", `an interrupted restore of state (pid ${stale.pid}) changed no resource; if the state is not the backup's, run restore again`);
     return;
   }
   if (!stale.restoreTo) {

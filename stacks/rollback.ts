@@ -208,10 +208,22 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
       const target = await log.run("choose state", async () => chooseRollbackTarget(history, current, opts.to ?? rerun?.version), (t) =>
         `version ${t.version}: ${describeDelivery(t.state)}`,
       );
+      const spec = trafficSwitchOutput(outputs, opts.stack);
+      // Run again after a kill: as a recovery does (stacks/recover.ts), point live traffic once more, so
+      // nothing the dead driver left in rotation (Fly's cordons, which no state reads back) stays split.
+      // Best effort: the state is right, and status tells if the router is not.
+      const pointAgain = async (slot: DeliveryState["liveSlot"]) => {
+        if (!spec) return;
+        await trafficSwitchFor(spec)
+          .pointAt(slot)
+          .then(
+            () => log.note("traffic", `live traffic on ${slot} alone, as the state says`),
+            (err: Error) => log.note("traffic", `the router could not be pointed again (${firstLine(err)}); npm run status tells whether it agrees`),
+          );
+      };
       if (rerun && opts.to === undefined && sameLive(current, target.state)) {
         // The dead rollback's update had finished (it died writing its record, say): nothing to run again.
-        const spec = trafficSwitchOutput(outputs, opts.stack);
-        if (spec) await log.run("traffic", () => trafficSwitchFor(spec).pointAt(current!.liveSlot), () => `live traffic on ${current!.liveSlot}, as the state says`);
+        await pointAgain(current!.liveSlot);
         log.note("up", `${describeDelivery(current)} runs already: the interrupted rollback's update had finished`);
         seen.next = current;
         seen.version = target.version;
@@ -225,7 +237,6 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
       let trafficMovedMs: number | undefined;
       let movedFrom: DeliveryState["liveSlot"] | undefined;
       const slotUrls = outputs.slotUrls?.value as Partial<Record<string, string>> | undefined;
-      const spec = trafficSwitchOutput(outputs, opts.stack);
       const warmUrl = slotUrls?.[next.liveSlot];
       if (early) {
         if (warmSwitchMatches(early, current, next)) {
@@ -283,17 +294,7 @@ export async function rollback(opts: RollbackOptions): Promise<RollbackReport> {
         }
         throw new RollbackFailedError(`rollback to version ${target.version} failed: ${firstLine(err)}; ${describeDelivery(current)} is still what runs`);
       }
-      if (rerun && spec) {
-        // Run again after a kill: as a recovery does (stacks/recover.ts), point live traffic once more, so
-        // nothing the dead driver left in rotation (Fly's cordons, which no state reads back) stays split.
-        // Best effort: the state is right already, and status tells if the router is not.
-        await trafficSwitchFor(spec)
-          .pointAt(next.liveSlot)
-          .then(
-            () => log.note("traffic", `live traffic on ${next.liveSlot} alone, as the state says`),
-            (err: Error) => log.note("traffic", `the router could not be pointed again (${firstLine(err)}); npm run status tells whether it agrees`),
-          );
-      }
+      if (rerun) await pointAgain(next.liveSlot);
       return { stack: opts.stack, from: current, to: next, version: target.version, steps: log.steps, durationMs: Date.now() - started, trafficMovedMs };
     }
   }

@@ -113,7 +113,7 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
   const routerLiveSlot = asked ?? served?.slot;
   const health = url ? await probe(url, val("release"), gate) : { healthy: false, health: "nothing deployed" };
   const LAST = 5;
-  const { records, unreadable, command } = await recordsOf(stackName, workDir);
+  const { records, unreadable, command } = await recordsOf(stackName, workDir, { lock: true });
   const engine = records.length < LAST ? predating(numberHistory(await stack.history(HISTORY_PAGE, 1)).map(toEngineUpdate), records) : [];
   return {
     stack: stackName,
@@ -135,13 +135,17 @@ export async function status(stackName: string, workDir = projectDir): Promise<S
 
 /**
  * A stack's deployment records from the store beside its state, newest first (history, status,
- * metrics), and the command holding its deploy lock, if any: the deploy in progress, or the one a
- * kill -9 interrupted, which no record tells of yet.
+ * metrics); with `lock`, also the command holding its deploy lock, if any (for status): the deploy
+ * in progress, or the one a kill -9 interrupted, which no record tells of yet.
  */
-export async function recordsOf(stackName: string, workDir: string): Promise<{ records: DeploymentRecord[]; unreadable: UnreadableRecord[]; command?: LockView }> {
+export async function recordsOf(
+  stackName: string,
+  workDir: string,
+  opts: { lock?: boolean } = {},
+): Promise<{ records: DeploymentRecord[]; unreadable: UnreadableRecord[]; command?: LockView }> {
   const store = backendStore(workDir);
   try {
-    const [read, command] = await Promise.all([readRecords(store, stackName), readDeployLock(store, stackName)]);
+    const [read, command] = await Promise.all([readRecords(store, stackName), opts.lock ? readDeployLock(store, stackName) : undefined]);
     return { ...read, ...(command ? { command } : {}) };
   } finally {
     await store.close();

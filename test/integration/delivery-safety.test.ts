@@ -9,6 +9,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deploy } from "../../stacks/deploy";
+import { lockKey } from "../../stacks/deploy-lock";
 import { driftOf } from "../../stacks/drift-run";
 import { readStackFile } from "../../stacks/stack-file";
 import { rollback } from "../../stacks/rollback";
@@ -306,7 +307,7 @@ describe("delivery state lives with the stack, and failures never take the site 
       });
     });
     // Killed once its lock records the version it chose (the step's line is printed just before).
-    const lockFile = path.join(fileBackendDir(), ".pulumi", "flightdeck-locks", `${STACK}.lock`);
+    const lockFile = path.join(fileBackendDir(), lockKey(STACK));
     for (let i = 0; i < 200 && !/"rollbackTo"/.test(fs.existsSync(lockFile) ? fs.readFileSync(lockFile, "utf8") : ""); i++) await new Promise((r) => setTimeout(r, 10));
     process.kill(child.pid!, "SIGKILL");
     await child;
